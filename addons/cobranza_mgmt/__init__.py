@@ -1,0 +1,3 @@
+from . import logic
+from . import models
+from . import demo

@@ -1,0 +1,166 @@
+"""Demo portfolio: invoices and payments generated relative to the install day.
+
+Each demo customer (``demo/cobranza_demo.xml``) follows a payment profile. A profile
+lists invoices by their due date relative to today and how they were paid, so that a
+fresh demo database always has open items in every aging bucket and a payment
+history that tells the customers apart.
+"""
+from datetime import timedelta
+
+from odoo import Command, api, fields, models
+
+# (days from today to the due date, payment term in days, amount, payment)
+# payment: None (open), ("paid", days after due), ("partial", share, days after due)
+PROFILES = {
+    "punctual": [
+        (-150, 30, 1200.0, ("paid", -3)),
+        (-90, 30, 950.0, ("paid", 0)),
+        (-40, 30, 1500.0, ("paid", -5)),
+        (20, 30, 1800.0, None),
+    ],
+    "late": [
+        (-160, 30, 2100.0, ("paid", 8)),
+        (-100, 30, 1600.0, ("paid", 12)),
+        (-55, 30, 1900.0, ("paid", 5)),
+        (-12, 30, 2300.0, ("partial", 0.4, 2)),
+        (10, 30, 1400.0, None),
+    ],
+    "chronic": [
+        (-200, 30, 3000.0, ("paid", 70)),
+        (-150, 30, 2600.0, ("paid", 45)),
+        (-120, 30, 2800.0, ("partial", 0.25, 10)),
+        (-75, 30, 2200.0, None),
+        (-45, 30, 2500.0, None),
+        (-20, 30, 1900.0, None),
+    ],
+    "disputing": [
+        (-130, 30, 1700.0, ("paid", 2)),
+        (-70, 30, 5400.0, None),
+        (15, 30, 1300.0, None),
+    ],
+    "large_debtor": [
+        (-180, 30, 12000.0, ("paid", 15)),
+        (-95, 60, 14000.0, None),
+        (-50, 60, 15000.0, None),
+        (-5, 60, 13000.0, None),
+        (25, 60, 12500.0, None),
+    ],
+    "new": [
+        (5, 30, 1100.0, None),
+        (28, 30, 900.0, None),
+    ],
+}
+LARGE_DEBTOR_CREDIT_LIMIT = 60000.0
+DISPUTE_NOTE = (
+    "The customer disputes this invoice: they report that part of the goods arrived "
+    "damaged and ask for a credit note before paying."
+)
+
+# demo customer XML id (without the res_partner_ prefix and _demo suffix) -> profile
+CUSTOMERS = {
+    "ferreteria_el_martillo": "punctual",
+    "distribuidora_andina": "punctual",
+    "panaderia_la_espiga": "punctual",
+    "comercial_del_pacifico": "punctual",
+    "libreria_cervantes": "punctual",
+    "agroinsumos_del_bajio": "punctual",
+    "clinica_santa_lucia": "punctual",
+    "vinos_del_duero": "punctual",
+    "textiles_la_pampa": "punctual",
+    "farmacia_san_rafael": "punctual",
+    "transportes_rapidos_del_sur": "late",
+    "constructora_los_alamos": "late",
+    "muebles_artesanales_oaxaca": "late",
+    "cafe_de_altura": "late",
+    "papeleria_el_estudiante": "late",
+    "restaurante_el_fogon": "late",
+    "hotel_mirador_del_lago": "late",
+    "talleres_mecanicos_garcia": "late",
+    "supermercados_la_familia": "late",
+    "importadora_del_caribe": "chronic",
+    "confecciones_maria_jose": "chronic",
+    "electrodomesticos_el_rayo": "chronic",
+    "gimnasio_fuerza_total": "chronic",
+    "imprenta_gutenberg": "chronic",
+    "floreria_las_camelias": "chronic",
+    "autopartes_del_norte": "chronic",
+    "ceramicas_talavera": "chronic",
+    "servicios_medicos_integrales": "disputing",
+    "grupo_industrial_montes": "large_debtor",
+    "cooperativa_agricola_valle": "new",
+}
+
+
+class CobranzaDemo(models.AbstractModel):
+    _name = "cobranza.demo"
+    _description = "Collections demo data generator"
+
+    @api.model
+    def _load_demo_portfolio(self):
+        company = self.env.ref("base.main_company")
+        env = self.with_company(company).env
+        sale_journal = env["account.journal"].search(
+            [*env["account.journal"]._check_company_domain(company), ("type", "=", "sale")],
+            limit=1,
+        )
+        bank_journal = env["account.journal"].search(
+            [*env["account.journal"]._check_company_domain(company), ("type", "=", "bank")],
+            limit=1,
+        )
+        if not sale_journal or not bank_journal:
+            # No chart of accounts on the demo company: nothing to invoice with.
+            return
+        eur = env.ref("base.EUR")
+        today = fields.Date.context_today(self)
+
+        planned = []  # (invoice values, payment, profile, partner)
+        for index, (key, profile) in enumerate(CUSTOMERS.items()):
+            partner = env.ref(f"cobranza_mgmt.res_partner_{key}_demo")
+            currency = eur if partner.country_id.code == "ES" else company.currency_id
+            # Vary amounts between customers, except the one sized against its limit.
+            scale = 1.0 if profile == "large_debtor" else 1 + (index % 5) * 0.13
+            for due_in, term, amount, payment in PROFILES[profile]:
+                due_date = today + timedelta(days=due_in)
+                invoice_date = due_date - timedelta(days=term)
+                planned.append((
+                    {
+                        "move_type": "out_invoice",
+                        "partner_id": partner.id,
+                        "journal_id": sale_journal.id,
+                        "currency_id": currency.id,
+                        "invoice_date": invoice_date,
+                        "invoice_date_due": due_date,
+                        "invoice_line_ids": [Command.create({
+                            "name": "Suministro de mercadería",
+                            "quantity": 1,
+                            "price_unit": round(amount * scale, 2),
+                            "tax_ids": [Command.clear()],
+                        })],
+                    },
+                    payment,
+                    profile,
+                    partner,
+                ))
+            if profile == "large_debtor":
+                partner.write({"credit_limit": LARGE_DEBTOR_CREDIT_LIMIT, "use_partner_credit_limit": True})
+
+        # Post in date order so that invoice numbers follow the invoice dates.
+        planned.sort(key=lambda plan: plan[0]["invoice_date"])
+        moves = env["account.move"].create([values for values, _payment, _profile, _partner in planned])
+        for move in moves:
+            move.action_post()
+
+        for move, (_values, payment, profile, _partner) in zip(moves, planned, strict=True):
+            if profile == "disputing" and move.invoice_date_due < today and not payment:
+                move.message_post(body=DISPUTE_NOTE)
+            if not payment:
+                continue
+            share = 1.0 if payment[0] == "paid" else payment[1]
+            payment_date = min(move.invoice_date_due + timedelta(days=payment[-1]), today)
+            env["account.payment.register"].with_context(
+                active_model="account.move", active_ids=move.ids,
+            ).create({
+                "payment_date": payment_date,
+                "journal_id": bank_journal.id,
+                "amount": move.currency_id.round(move.amount_total * share),
+            })._create_payments()

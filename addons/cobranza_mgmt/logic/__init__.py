@@ -1,0 +1,5 @@
+"""Plain functions of the collections domain: no database, no ORM.
+
+The models call these; the root ``tests/`` suite tests them directly.
+"""
+from . import aging

@@ -1,0 +1,108 @@
+import unittest
+
+from odoo import fields
+from odoo.addons.cobranza_mgmt.demo.cobranza_demo import CUSTOMERS, LARGE_DEBTOR_CREDIT_LIMIT
+from odoo.addons.cobranza_mgmt.logic import aging
+from odoo.tests import tagged
+from odoo.tests.common import TransactionCase
+
+
+@tagged("post_install", "-at_install")
+class TestDemoData(TransactionCase):
+    """The demo portfolio makes the collections desk meaningful on first start."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        if not cls.env.ref("cobranza_mgmt.res_partner_grupo_industrial_montes_demo", False):
+            raise unittest.SkipTest("the test database has no demo data")
+        cls.today = fields.Date.context_today(cls.env.user)
+        cls.partners = {
+            key: cls.env.ref(f"cobranza_mgmt.res_partner_{key}_demo") for key in CUSTOMERS
+        }
+        cls.invoices = cls.env["account.move"].search([
+            ("partner_id", "in", [p.id for p in cls.partners.values()]),
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+        ])
+
+    def _partners_of(self, profile):
+        return [self.partners[key] for key, prof in CUSTOMERS.items() if prof == profile]
+
+    def _invoices_of(self, partner, paid):
+        return self.invoices.filtered(
+            lambda m: m.partner_id == partner and (m.payment_state == "paid") == paid
+        )
+
+    def _payment_delays(self, invoice):
+        """Days between the due date and each payment reconciled with the invoice."""
+        receivable = invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
+        return [
+            (partial.credit_move_id.date - invoice.invoice_date_due).days
+            for partial in receivable.matched_credit_ids
+        ]
+
+    def test_thirty_customers_with_spanish_names(self):
+        self.assertEqual(len(self.partners), 30)
+        for partner in self.partners.values():
+            self.assertTrue(partner.is_company and partner.customer_rank > 0, partner.name)
+        self.assertIn("Ferretería El Martillo S.L.", [p.name for p in self.partners.values()])
+
+    def test_open_items_in_every_aging_bucket(self):
+        lines = self.env["account.move.line"].search([
+            ("move_id", "in", self.invoices.ids),
+            ("account_type", "=", "asset_receivable"),
+            ("reconciled", "=", False),
+        ])
+        buckets = {aging.bucket_for_date(line.date_maturity, self.today) for line in lines}
+        self.assertEqual(buckets, set(aging.BUCKET_KEYS))
+
+    def test_some_invoices_partially_paid(self):
+        partial = self.invoices.filtered(lambda m: m.payment_state == "partial")
+        self.assertGreaterEqual(len(partial), 5)
+        for invoice in partial:
+            self.assertTrue(0 < invoice.amount_residual < invoice.amount_total, invoice.name)
+
+    def test_open_invoices_in_two_currencies(self):
+        open_invoices = self.invoices.filtered(lambda m: m.payment_state in ("not_paid", "partial"))
+        self.assertEqual(
+            set(open_invoices.currency_id.mapped("name")),
+            {self.env.company.currency_id.name, "EUR"},
+        )
+
+    def test_punctual_customers_paid_on_time(self):
+        for partner in self._partners_of("punctual"):
+            paid = self._invoices_of(partner, paid=True)
+            self.assertEqual(len(paid), 3, partner.name)
+            for invoice in paid:
+                self.assertTrue(all(d <= 0 for d in self._payment_delays(invoice)), invoice.name)
+
+    def test_chronic_customers_paid_late(self):
+        for partner in self._partners_of("chronic"):
+            paid = self._invoices_of(partner, paid=True)
+            self.assertTrue(paid, partner.name)
+            delays = [d for invoice in paid for d in self._payment_delays(invoice)]
+            self.assertGreater(min(delays), 30, partner.name)
+            overdue = self._invoices_of(partner, paid=False).filtered(
+                lambda m: m.invoice_date_due < self.today
+            )
+            self.assertGreaterEqual(len(overdue), 3, partner.name)
+
+    def test_large_debtor_near_credit_limit(self):
+        partner = self.partners["grupo_industrial_montes"]
+        self.assertEqual(partner.credit_limit, LARGE_DEBTOR_CREDIT_LIMIT)
+        self.assertTrue(self.env.company.account_use_credit_limit)
+        self.assertGreater(partner.credit, 0.8 * partner.credit_limit)
+        self.assertLess(partner.credit, partner.credit_limit)
+
+    def test_disputing_customer_has_disputed_overdue_invoice(self):
+        partner = self.partners["servicios_medicos_integrales"]
+        overdue = self.invoices.filtered(
+            lambda m: m.partner_id == partner and m.payment_state == "not_paid"
+            and m.invoice_date_due < self.today
+        )
+        self.assertEqual(len(overdue), 1)
+        self.assertTrue(
+            any("disputes" in (message.body or "") for message in overdue.message_ids),
+            "the disputed invoice carries the customer's objection in its chatter",
+        )

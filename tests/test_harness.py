@@ -1,0 +1,32 @@
+"""The test harness itself fails loudly instead of passing by skipping."""
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_a_skipped_test_fails_the_run(tmp_path):
+    sample = tmp_path / "test_sample.py"
+    sample.write_text("import pytest\n\ndef test_skipped():\n    pytest.skip('no browser')\n\n"
+                      "def test_passing():\n    pass\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:odoo",
+         "-p", "tests.noskip", "-q", str(sample)],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "skipping is not allowed" in result.stdout
+    assert result.stdout.strip().splitlines()[-1].startswith("1 passed, 1 skipped")
+
+
+def test_runner_without_odoo_fails_with_clear_message():
+    # -S: no site-packages, so this interpreter cannot import Odoo.
+    result = subprocess.run(
+        [sys.executable, "-S", str(ROOT / "scripts" / "run_tests.py")],
+        capture_output=True, text=True, check=False, timeout=60,
+    )
+    assert result.returncode != 0
+    assert "cannot import Odoo" in result.stderr
+    assert "Install Odoo 18.0 Community" in result.stderr
