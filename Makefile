@@ -1,6 +1,6 @@
 PYTHON ?= python3
 
-.PHONY: test lint
+.PHONY: test lint bench-segmentation
 
 ## Fresh database, install with demo data, Odoo test cases and root tests, drop database.
 test:
@@ -9,4 +9,8 @@ test:
 ## ruff and pylint-odoo, zero findings expected.
 lint:
 	$(PYTHON) -m ruff check .
-	$(PYTHON) -m pylint --rcfile=.pylintrc addons/cobranza_mgmt
+	$(PYTHON) -m pylint --rcfile=.pylintrc addons/cobranza_mgmt addons/cobranza_mgmt_sale
+
+## Nightly behaviour/segment/hold recompute on 10,000 customers and 200,000 invoices.
+bench-segmentation:
+	$(PYTHON) tests/bench_segmentation.py

@@ -11,7 +11,11 @@
         "security/cobranza_security.xml",
         "security/ir.model.access.csv",
         "data/cobranza_stage_data.xml",
+        "data/ir_cron.xml",
+        "wizards/cobranza_hold_wizard_views.xml",
         "views/cobranza_stage_views.xml",
+        "views/cobranza_credit_profile_views.xml",
+        "views/res_config_settings_views.xml",
         "views/account_move_views.xml",
         "views/res_partner_views.xml",
         "views/menus.xml",
@@ -24,5 +28,6 @@
             "cobranza_mgmt/static/tests/tours/**/*",
         ],
     },
+    "post_init_hook": "_post_init_refresh_profiles",
     "application": True,
 }

@@ -4,3 +4,8 @@ from . import test_access
 from . import test_cobranza_stage
 from . import test_ui
 from . import test_i18n
+from . import test_credit_hold
+from . import test_credit_posting
+from . import test_credit_behaviour
+from . import test_credit_access
+from . import test_credit_policy

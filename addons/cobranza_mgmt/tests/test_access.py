@@ -18,8 +18,8 @@ class TestAccess(CobranzaCommon):
 
     def test_collector_sees_operations_not_configuration(self):
         visible = self._visible_menus(self.collector)
-        for xmlid in ("cobranza_menu_root", "res_partner_menu_cobranza", "account_move_menu_overdue",
-                      "account_move_menu_receivable"):
+        for xmlid in ("cobranza_menu_root", "cobranza_credit_profile_menu", "cobranza_credit_profile_menu_my_portfolio",
+                      "account_move_menu_overdue", "account_move_menu_receivable"):
             self.assertIn(self._menu(xmlid), visible, xmlid)
         self.assertNotIn(self._menu("cobranza_menu_config"), visible)
         self.assertNotIn(self._menu("cobranza_stage_menu"), visible)

@@ -7,21 +7,27 @@ from odoo.tests import tagged
 from odoo.tests.common import TransactionCase
 from odoo.tools.translate import TranslationModuleReader
 
-ES_PO = Path(__file__).resolve().parent.parent / "i18n" / "es.po"
+ADDONS = Path(__file__).resolve().parent.parent.parent
 
 
-@tagged("post_install", "-at_install")
-class TestI18n(TransactionCase):
-    """Every user-facing string of the module has its Spanish translation."""
+class I18nCompleteness:
+    """Mixin for a module's test case: every user-facing string has its Spanish translation."""
+
+    module = "cobranza_mgmt"
 
     def test_es_po_translates_every_term(self):
         terms = {
             entry[4]
-            for entry in TranslationModuleReader(self.env.cr, modules=["cobranza_mgmt"])
-            if entry[0] == "cobranza_mgmt" and entry[4]
+            for entry in TranslationModuleReader(self.env.cr, modules=[self.module])
+            if entry[0] == self.module and entry[4]
         }
-        translated = {entry.msgid for entry in polib.pofile(str(ES_PO)) if entry.msgstr}
-        self.assertFalse(sorted(terms - translated), "terms missing from i18n/es.po")
+        es_po = ADDONS / self.module / "i18n" / "es.po"
+        translated = {entry.msgid for entry in polib.pofile(str(es_po)) if entry.msgstr}
+        self.assertFalse(sorted(terms - translated), f"terms missing from {self.module}/i18n/es.po")
+
+
+@tagged("post_install", "-at_install")
+class TestI18n(I18nCompleteness, TransactionCase):
 
     def test_spanish_menu_and_error_message(self):
         self.env["res.lang"]._activate_lang("es_ES")

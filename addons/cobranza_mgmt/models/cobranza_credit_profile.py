@@ -1,0 +1,412 @@
+import logging
+from datetime import timedelta
+
+from psycopg2.extras import execute_values
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import SQL
+
+from ..logic import scoring
+
+_logger = logging.getLogger(__name__)
+
+GROUP_COLLECTOR = "cobranza_mgmt.cobranza_mgmt_group_collector"
+GROUP_MANAGER = "cobranza_mgmt.cobranza_mgmt_group_manager"
+SEGMENT_SELECTION = [
+    ("A", "A - Punctual"),
+    ("B", "B - Occasional delay"),
+    ("C", "C - Chronic delay"),
+    ("D", "D - High risk"),
+]
+BEHAVIOUR_MONTHS = 12
+UPSERT_PAGE = 1000
+
+
+class CobranzaCreditProfile(models.Model):
+    """Collections data of one commercial partner in one company.
+
+    Holds the collector, the credit hold and the stored payment behaviour (refreshed
+    set-based by ``_refresh_behaviour``). Record rules give collectors their own
+    portfolio and managers every profile of their companies.
+    """
+
+    _name = "cobranza.credit.profile"
+    _description = "Customer Credit Profile"
+    _order = "risk_score desc, id"
+    _rec_name = "partner_id"
+    _check_company_auto = True
+
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, index=True, ondelete="cascade",
+        domain="[('parent_id', '=', False)]",
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company,
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    collector_id = fields.Many2one(
+        "res.users", index=True,
+        domain=lambda self: [("groups_id", "in", self.env.ref(GROUP_COLLECTOR).id)],
+    )
+
+    is_on_hold = fields.Boolean(string="On Credit Hold", readonly=True)
+    hold_type = fields.Selection(
+        [("manual", "Manual"), ("auto", "Automatic")], readonly=True,
+    )
+    hold_reason = fields.Text(readonly=True)
+    hold_user_id = fields.Many2one("res.users", string="Held By", readonly=True)
+    hold_date = fields.Datetime(string="Held On", readonly=True)
+
+    avg_days_late = fields.Float(
+        string="Average Days Late", readonly=True, digits=(16, 1), aggregator="avg",
+        help="Amount-weighted average days between due date and payment, last 12 months.",
+    )
+    on_time_share = fields.Float(
+        string="Paid on Time (%)", readonly=True, digits=(16, 1), aggregator="avg",
+        help="Share of the installments paid in the last 12 months that were paid by their due "
+        "date plus the grace days.",
+    )
+    max_days_overdue = fields.Integer(readonly=True, aggregator="max")
+    overdue_amount = fields.Monetary(readonly=True, currency_field="currency_id")
+    broken_promise_count = fields.Integer(string="Broken Promises", readonly=True)
+    risk_score = fields.Float(readonly=True, digits=(16, 1), aggregator="avg")
+    segment = fields.Selection(SEGMENT_SELECTION, readonly=True, index=True)
+    behaviour_date = fields.Date(string="Behaviour Updated On", readonly=True)
+
+    credit_limit = fields.Monetary(compute="_compute_credit_figures", currency_field="currency_id")
+    exposure = fields.Monetary(
+        compute="_compute_credit_figures", currency_field="currency_id",
+        help="Open receivable plus draft customer invoices (plus confirmed sales not yet "
+        "invoiced when Sales is installed), in company currency.",
+    )
+    available_credit = fields.Monetary(compute="_compute_credit_figures", currency_field="currency_id")
+
+    _sql_constraints = [
+        ("partner_company_uniq", "unique(partner_id, company_id)",
+         "A customer has one credit profile per company."),
+    ]
+
+    # ------------------------------------------------------------------ computes
+
+    @api.depends("partner_id", "company_id")
+    def _compute_credit_figures(self):
+        for company, profiles in self.grouped("company_id").items():
+            exposures = profiles.partner_id._cobranza_exposure(company)
+            for profile in profiles:
+                limit = profile.partner_id.with_company(company).credit_limit
+                profile.credit_limit = limit
+                profile.exposure = exposures.get(profile.partner_id.id, 0.0)
+                profile.available_credit = limit - profile.exposure if limit else 0.0
+
+    @api.depends("partner_id", "company_id")
+    def _compute_display_name(self):
+        for profile in self:
+            profile.display_name = profile.partner_id.display_name
+
+    # --------------------------------------------------------------- constraints
+
+    @api.constrains("collector_id", "company_id")
+    def _check_collector(self):
+        collector_group = self.env.ref(GROUP_COLLECTOR)
+        for profile in self.filtered("collector_id"):
+            user = profile.collector_id
+            if collector_group not in user.groups_id:
+                raise ValidationError(self.env._(
+                    "%(user)s cannot collect %(partner)s: the user is not in the Collector group.",
+                    user=user.name, partner=profile.partner_id.display_name,
+                ))
+            if profile.company_id not in user.company_ids:
+                raise ValidationError(self.env._(
+                    "%(user)s cannot collect %(partner)s: the user has no access to %(company)s.",
+                    user=user.name, partner=profile.partner_id.display_name,
+                    company=profile.company_id.name,
+                ))
+
+    @api.constrains("partner_id")
+    def _check_commercial_partner(self):
+        for profile in self:
+            if profile.partner_id != profile.partner_id.commercial_partner_id:
+                raise ValidationError(self.env._(
+                    "Credit profiles belong to the company, not to its contact %(contact)s.",
+                    contact=profile.partner_id.display_name,
+                ))
+
+    def write(self, vals):
+        if "collector_id" in vals and not self.env.su and not self.env.user.has_group(GROUP_MANAGER):
+            raise AccessError(self.env._("Only a Collections Manager can assign collectors."))
+        return super().write(vals)
+
+    # --------------------------------------------------------------------- holds
+
+    def _log(self, body):
+        for profile in self:
+            profile.partner_id.sudo().message_post(body=body)
+
+    def action_set_manual_hold(self, reason):
+        """Put the customers on hold by hand; the reason is required."""
+        if not (reason or "").strip():
+            raise UserError(self.env._("Give the reason for the credit hold."))
+        self.check_access("write")
+        now = fields.Datetime.now()
+        self.sudo().write({
+            "is_on_hold": True, "hold_type": "manual", "hold_reason": reason.strip(),
+            "hold_user_id": self.env.uid, "hold_date": now,
+        })
+        self._log(self.env._("Credit hold set by %(user)s: %(reason)s", user=self.env.user.name, reason=reason))
+
+    def action_lift_hold(self):
+        if self.filtered(lambda p: p.hold_type == "manual") and not self.env.user.has_group(GROUP_MANAGER):
+            raise AccessError(self.env._("Only a Collections Manager can lift a manual credit hold."))
+        self.check_access("write")
+        held = self.filtered("is_on_hold")
+        held.sudo().write({
+            "is_on_hold": False, "hold_type": False, "hold_reason": False,
+            "hold_user_id": False, "hold_date": False,
+        })
+        held._log(self.env._("Credit hold lifted by %(user)s.", user=self.env.user.name))
+        return True
+
+    def action_open_hold_wizard(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Set Credit Hold"),
+            "res_model": "cobranza.hold.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_profile_id": self.id},
+        }
+
+    def action_open_overdue_invoices(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("cobranza_mgmt.account_move_action_overdue")
+        action["domain"] = [
+            ("move_type", "=", "out_invoice"),
+            ("commercial_partner_id", "=", self.partner_id.id),
+            ("company_id", "=", self.company_id.id),
+        ]
+        return action
+
+    def _auto_hold_reason(self, exposure, limit):
+        """Why the policy holds this customer now, or '' when it does not."""
+        self.ensure_one()
+        company = self.company_id
+        if company.cobranza_auto_hold_days and self.max_days_overdue > company.cobranza_auto_hold_days:
+            return self.env._(
+                "An invoice is %(days)s days overdue (policy: hold after %(limit)s days).",
+                days=self.max_days_overdue, limit=company.cobranza_auto_hold_days,
+            )
+        if company.cobranza_auto_hold_over_limit and company.account_use_credit_limit and limit \
+                and exposure > limit:
+            return self.env._(
+                "Exposure %(exposure)s exceeds the credit limit %(limit)s.",
+                exposure=self.currency_id.format(exposure), limit=self.currency_id.format(limit),
+            )
+        return ""
+
+    def _apply_hold_policy(self):
+        """Set or lift automatic holds on these profiles (manual holds are left alone).
+
+        Decided in Python, written with one UPDATE per kind of change, and logged on the
+        customers' chatter in one batch: a first run on a large database may hold thousands.
+        """
+        for company, company_profiles in self.grouped("company_id").items():
+            profiles = company_profiles.filtered(lambda p: p.hold_type != "manual")
+            if not profiles:
+                continue
+            exposures = profiles.partner_id._cobranza_exposure(company)
+            held, reasons, lifted, logs = [], [], [], {}
+            for profile in profiles.with_company(company):
+                limit = profile.partner_id.credit_limit
+                reason = profile._auto_hold_reason(exposures.get(profile.partner_id.id, 0.0), limit)
+                if reason and not profile.is_on_hold:
+                    held.append((profile.id, reason))
+                    logs[profile.partner_id.id] = self.env._("Credit hold set automatically: %(reason)s", reason=reason)
+                elif reason and profile.hold_reason != reason:
+                    reasons.append((profile.id, reason))
+                elif not reason and profile.is_on_hold:
+                    lifted.append(profile.id)
+                    logs[profile.partner_id.id] = self.env._("Automatic credit hold lifted: its cause is gone.")
+            cr = self.env.cr
+            if held:
+                execute_values(cr._obj, """
+                    UPDATE cobranza_credit_profile p
+                       SET is_on_hold = true, hold_type = 'auto', hold_reason = v.reason, hold_user_id = NULL,
+                           hold_date = now() at time zone 'UTC', write_date = now() at time zone 'UTC'
+                      FROM (VALUES %s) AS v(id, reason) WHERE p.id = v.id
+                """, held, page_size=UPSERT_PAGE)
+            if reasons:
+                execute_values(cr._obj, """
+                    UPDATE cobranza_credit_profile p SET hold_reason = v.reason
+                      FROM (VALUES %s) AS v(id, reason) WHERE p.id = v.id
+                """, reasons, page_size=UPSERT_PAGE)
+            if lifted:
+                cr.execute(SQL(
+                    """UPDATE cobranza_credit_profile
+                          SET is_on_hold = false, hold_type = NULL, hold_reason = NULL, hold_user_id = NULL,
+                              hold_date = NULL, write_date = now() at time zone 'UTC'
+                        WHERE id = ANY(%s)""", lifted,
+                ))
+            if held or reasons or lifted:
+                profiles.invalidate_recordset(["is_on_hold", "hold_type", "hold_reason", "hold_user_id", "hold_date"])
+            if logs:
+                self.env["res.partner"].browse(list(logs)).sudo()._message_log_batch(bodies=logs)
+
+    # ------------------------------------------------------------ behaviour
+
+    @api.model
+    def _get_or_create(self, partners, company):
+        """Profiles of these commercial partners in ``company``, created when missing."""
+        partners = partners.commercial_partner_id
+        profiles = self.sudo().search([("partner_id", "in", partners.ids), ("company_id", "=", company.id)])
+        missing = partners - profiles.partner_id
+        if missing:
+            profiles |= self.sudo().create([{"partner_id": p.id, "company_id": company.id} for p in missing])
+        return profiles
+
+    @api.model
+    def _behaviour_rows(self, company, today, partner_ids=None):
+        """Aggregates per commercial partner, in one query: weighted days late, installments
+        paid (on time / total) and the open overdue position."""
+        since = today - timedelta(days=365 * BEHAVIOUR_MONTHS // 12)
+        partner_filter = SQL("AND aml.partner_id = ANY(%s)", partner_ids) if partner_ids is not None else SQL()
+        query = SQL(
+            """
+            WITH receivable AS (
+                SELECT aml.id, aml.partner_id, aml.date_maturity, aml.reconciled, aml.amount_residual
+                  FROM account_move_line aml
+                  JOIN account_move move ON move.id = aml.move_id
+                  JOIN account_account account ON account.id = aml.account_id
+                 WHERE aml.company_id = %(company)s
+                   AND account.account_type = 'asset_receivable'
+                   AND aml.parent_state = 'posted'
+                   AND move.move_type = 'out_invoice'
+                   AND aml.partner_id IS NOT NULL
+                   %(partner_filter)s
+            ),
+            payments AS (
+                SELECT r.id, r.partner_id, r.date_maturity, r.reconciled,
+                       apr.amount, apr.max_date
+                  FROM receivable r
+                  JOIN account_partial_reconcile apr ON apr.debit_move_id = r.id
+            ),
+            late AS (
+                SELECT partner_id,
+                       SUM(amount * GREATEST(max_date - date_maturity, 0)) / NULLIF(SUM(amount), 0) AS avg_late
+                  FROM payments
+                 WHERE max_date >= %(since)s
+                 GROUP BY partner_id
+            ),
+            paid AS (
+                SELECT partner_id,
+                       COUNT(*) FILTER (WHERE paid_on <= date_maturity + %(grace)s) AS on_time,
+                       COUNT(*) AS total
+                  FROM (SELECT id, partner_id, date_maturity, MAX(max_date) AS paid_on
+                          FROM payments WHERE reconciled GROUP BY id, partner_id, date_maturity) x
+                 WHERE paid_on >= %(since)s
+                 GROUP BY partner_id
+            ),
+            open_items AS (
+                SELECT partner_id,
+                       MAX(%(today)s - date_maturity) FILTER (WHERE date_maturity < %(today)s) AS max_overdue,
+                       SUM(amount_residual) FILTER (WHERE date_maturity < %(today)s) AS overdue
+                  FROM receivable
+                 WHERE NOT reconciled AND amount_residual > 0
+                 GROUP BY partner_id
+            ),
+            partners AS (
+                SELECT partner_id FROM late UNION SELECT partner_id FROM paid
+                 UNION SELECT partner_id FROM open_items
+            )
+            SELECT p.partner_id, COALESCE(late.avg_late, 0), paid.on_time, paid.total,
+                   COALESCE(open_items.max_overdue, 0), COALESCE(open_items.overdue, 0)
+              FROM partners p
+              LEFT JOIN late ON late.partner_id = p.partner_id
+              LEFT JOIN paid ON paid.partner_id = p.partner_id
+              LEFT JOIN open_items ON open_items.partner_id = p.partner_id
+            """,
+            company=company.id, since=since, today=today, grace=company.cobranza_grace_days,
+            partner_filter=partner_filter,
+        )
+        self.env.cr.execute(query)
+        return self.env.cr.fetchall()
+
+    @api.model
+    def _refresh_behaviour(self, companies=None, partners=None):
+        """Recompute the stored behaviour, score and segment, set-based.
+
+        One aggregate query per company, the scores in Python (``logic.scoring``), then
+        pages of one INSERT ... ON CONFLICT DO UPDATE; automatic holds follow the policy.
+        ``partners`` limits the work to those commercial partners (reconciliation, posting).
+        """
+        self.env.flush_all()
+        companies = companies or self.env["res.company"].sudo().search([])  # pylint: disable=no-search-all
+        partner_ids = None
+        if partners is not None:
+            # a fresh browse prefetches all of them at once
+            partner_ids = self.env["res.partner"].browse(partners.ids).commercial_partner_id.ids
+        today = fields.Date.context_today(self)
+        for company in companies:
+            rows = {row[0]: row for row in self._behaviour_rows(company, today, partner_ids)}
+            domain = [("company_id", "=", company.id)]
+            if partner_ids is not None:
+                domain.append(("partner_id", "in", partner_ids))
+            existing = {
+                partner.id: broken
+                for partner, broken in self.sudo()._read_group(domain, ["partner_id"], ["broken_promise_count:max"])
+            }
+            thresholds = company._cobranza_segment_thresholds()
+            values = []
+            for partner_id in set(rows) | set(existing):
+                _pid, avg_late, on_time, total, max_overdue, overdue = rows.get(
+                    partner_id, (partner_id, 0.0, None, None, 0, 0.0),
+                )
+                share = (on_time / total) if total else None
+                broken = existing.get(partner_id, 0)
+                score = scoring.risk_score(float(avg_late), share, max_overdue, broken)
+                values.append((
+                    partner_id, company.id, round(float(avg_late), 1),
+                    round(100.0 * share, 1) if share is not None else 100.0,
+                    max_overdue, float(overdue), score, scoring.segment_for_score(score, thresholds),
+                    today, self.env.uid,
+                ))
+            for start in range(0, len(values), UPSERT_PAGE):
+                execute_values(self.env.cr._obj, """
+                    INSERT INTO cobranza_credit_profile AS p
+                           (partner_id, company_id, avg_days_late, on_time_share, max_days_overdue,
+                            overdue_amount, risk_score, segment, behaviour_date,
+                            create_uid, write_uid, create_date, write_date, is_on_hold,
+                            broken_promise_count)
+                    SELECT v.partner_id, v.company_id, v.avg_late, v.share, v.max_overdue, v.overdue,
+                           v.score, v.segment, v.day, v.uid, v.uid, now() at time zone 'UTC',
+                           now() at time zone 'UTC', false, 0
+                      FROM (VALUES %s) AS v(partner_id, company_id, avg_late, share, max_overdue, overdue,
+                                            score, segment, day, uid)
+                    ON CONFLICT (partner_id, company_id) DO UPDATE SET
+                           avg_days_late = EXCLUDED.avg_days_late,
+                           on_time_share = EXCLUDED.on_time_share,
+                           max_days_overdue = EXCLUDED.max_days_overdue,
+                           overdue_amount = EXCLUDED.overdue_amount,
+                           risk_score = EXCLUDED.risk_score,
+                           segment = EXCLUDED.segment,
+                           behaviour_date = EXCLUDED.behaviour_date,
+                           write_uid = EXCLUDED.write_uid,
+                           write_date = EXCLUDED.write_date
+                """, values[start:start + UPSERT_PAGE], template=(
+                    "(%s, %s, %s::numeric, %s::numeric, %s, %s::numeric, %s::numeric, %s, %s::date, %s)"
+                ), page_size=UPSERT_PAGE)
+            self.invalidate_model()
+            profiles = self.sudo().search(domain)
+            profiles._apply_hold_policy()
+        return True
+
+    @api.model
+    def _cron_refresh_behaviour(self):
+        for company in self.env["res.company"].sudo().search([]):  # pylint: disable=no-search-all
+            try:
+                with self.env.cr.savepoint():
+                    self._refresh_behaviour(companies=company)
+            except Exception:  # one company's failure must not stop the others
+                _logger.exception("Collections: refreshing the credit profiles of %s failed", company.name)
+        return True

@@ -1,0 +1,75 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..logic import scoring
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    # The collection policy: later capabilities (dunning, agreements) read it from here.
+    cobranza_formal_days = fields.Integer(
+        string="Formal Collection After (days)", default=1,
+        help="Days after the due date when administrative (formal) collection starts.",
+    )
+    cobranza_judicial_days = fields.Integer(
+        string="Judicial Stage After (days)", default=90,
+        help="Days after the due date when the judicial or external agency stage starts.",
+    )
+    cobranza_grace_days = fields.Integer(
+        string="Grace Days", default=3,
+        help="A payment received within this many days after the due date still counts as on time.",
+    )
+    cobranza_block_posting = fields.Boolean(
+        string="Block Invoices on Hold or Over Limit", default=True,
+        help="Refuse to post a customer invoice for a customer on credit hold or over its credit "
+        "limit. Collections managers may still post it; their override is logged.",
+    )
+    cobranza_auto_hold_days = fields.Integer(
+        string="Automatic Hold After (days overdue)", default=60,
+        help="Put a customer on hold automatically when one of its invoices is overdue more than "
+        "this many days. 0 disables the rule.",
+    )
+    cobranza_auto_hold_over_limit = fields.Boolean(
+        string="Automatic Hold Over Credit Limit", default=True,
+        help="Put a customer on hold automatically while its exposure exceeds its credit limit.",
+    )
+    cobranza_segment_b_score = fields.Float(string="Segment B From Score", default=25.0)
+    cobranza_segment_c_score = fields.Float(string="Segment C From Score", default=50.0)
+    cobranza_segment_d_score = fields.Float(string="Segment D From Score", default=75.0)
+
+    @api.constrains(
+        "cobranza_formal_days", "cobranza_judicial_days", "cobranza_grace_days", "cobranza_auto_hold_days",
+    )
+    def _check_cobranza_days(self):
+        for company in self:
+            for field_name in ("cobranza_formal_days", "cobranza_judicial_days", "cobranza_grace_days",
+                               "cobranza_auto_hold_days"):
+                if company[field_name] < 0:
+                    raise ValidationError(self.env._(
+                        "%(setting)s of %(company)s cannot be negative (%(value)s).",
+                        setting=self._fields[field_name].get_description(self.env)["string"],
+                        company=company.name, value=company[field_name],
+                    ))
+            if company.cobranza_judicial_days <= company.cobranza_formal_days:
+                raise ValidationError(self.env._(
+                    "The judicial stage (%(judicial)s days) must start after formal collection "
+                    "(%(formal)s days) for %(company)s.",
+                    judicial=company.cobranza_judicial_days, formal=company.cobranza_formal_days,
+                    company=company.name,
+                ))
+
+    @api.constrains("cobranza_segment_b_score", "cobranza_segment_c_score", "cobranza_segment_d_score")
+    def _check_cobranza_segment_thresholds(self):
+        for company in self:
+            if not scoring.thresholds_are_ordered(*company._cobranza_segment_thresholds()):
+                raise ValidationError(self.env._(
+                    "Segment thresholds must be ordered 0 < B < C < D ≤ 100; %(company)s has "
+                    "B=%(b)s, C=%(c)s, D=%(d)s.",
+                    company=company.name, b=company.cobranza_segment_b_score,
+                    c=company.cobranza_segment_c_score, d=company.cobranza_segment_d_score,
+                ))
+
+    def _cobranza_segment_thresholds(self):
+        self.ensure_one()
+        return (self.cobranza_segment_b_score, self.cobranza_segment_c_score, self.cobranza_segment_d_score)

@@ -1,0 +1,17 @@
+from odoo import fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    cobranza_formal_days = fields.Integer(related="company_id.cobranza_formal_days", readonly=False)
+    cobranza_judicial_days = fields.Integer(related="company_id.cobranza_judicial_days", readonly=False)
+    cobranza_grace_days = fields.Integer(related="company_id.cobranza_grace_days", readonly=False)
+    cobranza_block_posting = fields.Boolean(related="company_id.cobranza_block_posting", readonly=False)
+    cobranza_auto_hold_days = fields.Integer(related="company_id.cobranza_auto_hold_days", readonly=False)
+    cobranza_auto_hold_over_limit = fields.Boolean(
+        related="company_id.cobranza_auto_hold_over_limit", readonly=False,
+    )
+    cobranza_segment_b_score = fields.Float(related="company_id.cobranza_segment_b_score", readonly=False)
+    cobranza_segment_c_score = fields.Float(related="company_id.cobranza_segment_c_score", readonly=False)
+    cobranza_segment_d_score = fields.Float(related="company_id.cobranza_segment_d_score", readonly=False)

@@ -1,0 +1,143 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import SQL
+
+from .cobranza_credit_profile import SEGMENT_SELECTION
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    @api.constrains("credit_limit")
+    def _check_cobranza_credit_limit(self):
+        for partner in self:
+            if partner.credit_limit < 0:
+                raise ValidationError(self.env._(
+                    "The credit limit of %(partner)s cannot be negative (%(limit)s).",
+                    partner=partner.display_name, limit=partner.credit_limit,
+                ))
+
+    # The Collections tab shows the credit profile of the commercial partner in the current
+    # company, when the user may see it (record rules: a collector sees their portfolio).
+    cobranza_profile_id = fields.Many2one(
+        "cobranza.credit.profile", string="Credit Profile", compute="_compute_cobranza_profile",
+    )
+    cobranza_currency_id = fields.Many2one(
+        "res.currency", string="Collections Currency", compute="_compute_cobranza_profile",
+    )
+    cobranza_collector_id = fields.Many2one("res.users", string="Collector", compute="_compute_cobranza_profile")
+    cobranza_segment = fields.Selection(SEGMENT_SELECTION, string="Segment", compute="_compute_cobranza_profile")
+    cobranza_risk_score = fields.Float(string="Risk Score", compute="_compute_cobranza_profile")
+    cobranza_is_on_hold = fields.Boolean(string="On Credit Hold", compute="_compute_cobranza_profile")
+    cobranza_hold_reason = fields.Text(string="Hold Reason", compute="_compute_cobranza_profile")
+    cobranza_exposure = fields.Monetary(
+        string="Exposure", compute="_compute_cobranza_profile", currency_field="cobranza_currency_id",
+    )
+    cobranza_available_credit = fields.Monetary(
+        string="Available Credit", compute="_compute_cobranza_profile", currency_field="cobranza_currency_id",
+    )
+    cobranza_overdue_amount = fields.Monetary(
+        string="Overdue Amount", compute="_compute_cobranza_profile", currency_field="cobranza_currency_id",
+    )
+    cobranza_max_days_overdue = fields.Integer(string="Max Days Overdue", compute="_compute_cobranza_profile")
+
+    @api.depends_context("company", "uid")
+    def _compute_cobranza_profile(self):
+        profiles = self.env["cobranza.credit.profile"].search([
+            ("partner_id", "in", self.commercial_partner_id.ids), ("company_id", "=", self.env.company.id),
+        ])
+        by_partner = {profile.partner_id.id: profile for profile in profiles}
+        for partner in self:
+            profile = by_partner.get(partner.commercial_partner_id.id, profiles.browse())
+            partner.cobranza_profile_id = profile
+            partner.cobranza_currency_id = profile.currency_id or self.env.company.currency_id
+            partner.cobranza_collector_id = profile.collector_id
+            partner.cobranza_segment = profile.segment
+            partner.cobranza_risk_score = profile.risk_score
+            partner.cobranza_is_on_hold = profile.is_on_hold
+            partner.cobranza_hold_reason = profile.hold_reason
+            partner.cobranza_exposure = profile.exposure
+            partner.cobranza_available_credit = profile.available_credit
+            partner.cobranza_overdue_amount = profile.overdue_amount
+            partner.cobranza_max_days_overdue = profile.max_days_overdue
+
+    def _cobranza_exposure(self, company):
+        """Exposure per commercial partner id, in ``company``'s currency: open receivable,
+        plus draft customer invoices, plus what Sales still has to invoice."""
+        commercial = self.commercial_partner_id
+        if not commercial:
+            return {}
+        self.env.flush_all()
+        self.env.cr.execute(SQL(
+            """
+            SELECT partner_id, SUM(amount) FROM (
+                SELECT aml.partner_id, aml.amount_residual AS amount
+                  FROM account_move_line aml
+                  JOIN account_account account ON account.id = aml.account_id
+                 WHERE aml.company_id = %(company)s AND account.account_type = 'asset_receivable'
+                   AND aml.parent_state = 'posted' AND NOT aml.reconciled
+                   AND aml.partner_id = ANY(%(partners)s)
+                UNION ALL
+                SELECT move.commercial_partner_id, move.amount_total_signed
+                  FROM account_move move
+                 WHERE move.company_id = %(company)s AND move.state = 'draft'
+                   AND move.move_type = 'out_invoice'
+                   AND move.commercial_partner_id = ANY(%(partners)s)
+            ) exposure GROUP BY partner_id
+            """,
+            company=company.id, partners=commercial.ids,
+        ))
+        exposures = dict(self.env.cr.fetchall())
+        # credit_to_invoice is 0 in Invoicing; Sales fills it with confirmed orders not invoiced yet.
+        # Computed without dependencies: drop what an earlier call cached.
+        commercial.invalidate_recordset(["credit_to_invoice"])
+        for partner in commercial.with_company(company).sudo():
+            if partner.credit_to_invoice:
+                exposures[partner.id] = exposures.get(partner.id, 0.0) + partner.credit_to_invoice
+        return {partner_id: float(amount) for partner_id, amount in exposures.items()}
+
+    def _cobranza_credit_problems(self, company, extra_amounts=None):
+        """Why each commercial partner may not get more credit in ``company``, by partner id.
+
+        A partner is refused while on credit hold, or when its exposure plus
+        ``extra_amounts[partner_id]`` (a document not yet in the exposure, in company
+        currency) exceeds its credit limit (when the company uses credit limits).
+        """
+        extra_amounts = extra_amounts or {}
+        partners = self.commercial_partner_id
+        held = {
+            profile.partner_id.id: profile
+            for profile in self.env["cobranza.credit.profile"].sudo().search([
+                ("partner_id", "in", partners.ids), ("company_id", "=", company.id), ("is_on_hold", "=", True),
+            ])
+        }
+        exposures = partners._cobranza_exposure(company)
+        currency = company.currency_id
+        problems = {}
+        for partner in partners:
+            exposure = exposures.get(partner.id, 0.0) + extra_amounts.get(partner.id, 0.0)
+            limit = partner.with_company(company).credit_limit
+            if partner.id in held:
+                problems[partner.id] = self.env._(
+                    "%(partner)s is on credit hold (%(reason)s); exposure %(exposure)s.",
+                    partner=partner.name, reason=held[partner.id].hold_reason,
+                    exposure=currency.format(exposure),
+                )
+            elif company.account_use_credit_limit and limit and currency.compare_amounts(exposure, limit) > 0:
+                problems[partner.id] = self.env._(
+                    "%(partner)s would exceed its credit limit: exposure %(exposure)s, limit %(limit)s.",
+                    partner=partner.name, exposure=currency.format(exposure), limit=currency.format(limit),
+                )
+        return problems
+
+    def action_cobranza_open_profile(self):
+        self.ensure_one()
+        profile = self.cobranza_profile_id or self.env["cobranza.credit.profile"]._get_or_create(
+            self, self.env.company,
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "cobranza.credit.profile",
+            "res_id": profile.id,
+            "view_mode": "form",
+        }
