@@ -5,5 +5,6 @@ from . import demo
 
 
 def _post_init_refresh_profiles(env):
-    """Profiles for the customers that already have receivables when the module arrives."""
+    """Dunning levels for every company; profiles for the customers that already have receivables."""
+    env["res.company"].search([])._cobranza_create_default_dunning_levels()  # pylint: disable=no-search-all
     env["cobranza.credit.profile"].sudo()._refresh_behaviour()

@@ -52,3 +52,13 @@ def segment_for_score(score, thresholds=DEFAULT_THRESHOLDS):
         if score >= threshold:
             segment = letter
     return segment
+
+
+def worklist_priority(overdue_amount, max_days_overdue, score):
+    """Order of the collector worklist: larger, older and riskier debts first.
+
+    priority = overdue amount × (1 + max days overdue / 30) × (1 + risk score / 100)
+    """
+    if overdue_amount <= 0:
+        return 0.0
+    return round(overdue_amount * (1 + max(max_days_overdue, 0) / 30.0) * (1 + score / 100.0), 1)

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 NEAR_LIMIT_SHARE = 0.9
 
@@ -6,6 +7,14 @@ NEAR_LIMIT_SHARE = 0.9
 class AccountMove(models.Model):
     _name = "account.move"
     _inherit = ["account.move", "cobranza.credit.control.mixin"]
+
+    cobranza_is_disputed = fields.Boolean(
+        string="In Dispute", readonly=True, copy=False, tracking=True,
+        help="The customer disputes this invoice: no reminder is sent until the dispute is resolved.",
+    )
+    cobranza_dispute_reason = fields.Text(string="Dispute Reason", readonly=True, copy=False)
+    cobranza_dispute_user_id = fields.Many2one("res.users", string="Dispute Recorded By", readonly=True, copy=False)
+    cobranza_dispute_date = fields.Datetime(string="Dispute Recorded On", readonly=True, copy=False)
 
     cobranza_credit_banner = fields.Char(
         string="Credit Warning", compute="_compute_cobranza_credit_banner",
@@ -33,12 +42,57 @@ class AccountMove(models.Model):
                         limit=company.currency_id.format(limit),
                     )
 
+    def action_cobranza_set_dispute(self, reason):
+        """Mark customer invoices as disputed (reason required): dunning skips them."""
+        if not (reason or "").strip():
+            raise UserError(self.env._("Give the reason of the dispute."))
+        invoices = self.filtered(lambda m: m.move_type == "out_invoice")
+        if invoices != self:
+            raise UserError(self.env._("Only customer invoices can be disputed."))
+        invoices.check_access("write")
+        invoices.sudo().write({
+            "cobranza_is_disputed": True, "cobranza_dispute_reason": reason.strip(),
+            "cobranza_dispute_user_id": self.env.uid, "cobranza_dispute_date": fields.Datetime.now(),
+        })
+        for invoice in invoices:
+            invoice.message_post(body=self.env._("Dispute recorded by %(user)s: %(reason)s",
+                                                 user=self.env.user.name, reason=reason))
+        return True
+
+    def action_cobranza_send_reminder_now(self):
+        """Remind the customer of this invoice now (what is due, or its last level again)."""
+        self.ensure_one()
+        self.check_access("write")
+        if self.move_type != "out_invoice" or self.state != "posted":
+            raise UserError(self.env._("Only posted customer invoices can be reminded."))
+        self.env["cobranza.dunning"].sudo().with_company(self.company_id)._send_now(
+            self.company_id, self.commercial_partner_id, move_ids=self.ids,
+        )
+        return True
+
+    def action_cobranza_open_dispute_wizard(self):
+        return {
+            "type": "ir.actions.act_window", "name": self.env._("Record a Dispute"),
+            "res_model": "cobranza.dispute.wizard", "view_mode": "form", "target": "new",
+            "context": {"default_move_ids": self.ids},
+        }
+
+    def action_cobranza_resolve_dispute(self):
+        disputed = self.filtered("cobranza_is_disputed")
+        disputed.check_access("write")
+        disputed.sudo().write({"cobranza_is_disputed": False})
+        for invoice in disputed:
+            invoice.message_post(body=self.env._("Dispute resolved by %(user)s.", user=self.env.user.name))
+        return True
+
     def _cobranza_check_credit(self):
         """Refuse to post customer invoices of customers on hold or over their limit.
 
         Collections managers may post them anyway; the override is logged on the invoice.
         Draft invoices already count in the exposure, so nothing is added for this one.
         """
+        if self.env.context.get("cobranza_skip_credit_check"):
+            return
         invoices = self.filtered(
             lambda m: m.move_type == "out_invoice" and m.company_id.cobranza_block_posting
         )

@@ -1,8 +1,14 @@
-from odoo import models
+from odoo import fields, models
 
 
 class AccountMoveLine(models.Model):
     _inherit = "account.move.line"
+
+    cobranza_level_id = fields.Many2one(
+        "cobranza.dunning.level", string="Dunning Level", readonly=True, copy=False, index="btree_not_null",
+        help="The last dunning level this receivable item reached.",
+    )
+    cobranza_level_date = fields.Date(string="Dunning Level Date", readonly=True, copy=False)
 
     def _cobranza_refresh_receivable_partners(self):
         """A payment or its reversal changed these lines: refresh their customers' profiles."""

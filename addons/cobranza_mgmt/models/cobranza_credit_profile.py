@@ -73,6 +73,19 @@ class CobranzaCreditProfile(models.Model):
     risk_score = fields.Float(readonly=True, digits=(16, 1), aggregator="avg")
     segment = fields.Selection(SEGMENT_SELECTION, readonly=True, index=True)
     behaviour_date = fields.Date(string="Behaviour Updated On", readonly=True)
+    priority = fields.Float(
+        readonly=True, digits=(16, 1), index=True,
+        help="Worklist order: overdue amount × (1 + max days overdue / 30) × (1 + risk score / 100).",
+    )
+
+    is_dunning_excluded = fields.Boolean(string="Excluded From Dunning", help="No reminder is sent to this customer.")
+    dunning_exclusion_reason = fields.Char(string="Exclusion Reason")
+    agency_partner_id = fields.Many2one("res.partner", string="Collection Agency", readonly=True)
+    agency_date = fields.Date(string="Handed Over On", readonly=True)
+    communication_ids = fields.One2many(
+        "cobranza.communication", compute="_compute_communication_ids", string="Communications",
+    )
+    promise_ids = fields.One2many("cobranza.promise", compute="_compute_promise_ids", string="Promises to Pay")
 
     credit_limit = fields.Monetary(compute="_compute_credit_figures", currency_field="currency_id")
     exposure = fields.Monetary(
@@ -98,6 +111,18 @@ class CobranzaCreditProfile(models.Model):
                 profile.credit_limit = limit
                 profile.exposure = exposures.get(profile.partner_id.id, 0.0)
                 profile.available_credit = limit - profile.exposure if limit else 0.0
+
+    def _compute_communication_ids(self):
+        for profile in self:
+            profile.communication_ids = self.env["cobranza.communication"].search([
+                ("partner_id", "=", profile.partner_id.id), ("company_id", "=", profile.company_id.id),
+            ])
+
+    def _compute_promise_ids(self):
+        for profile in self:
+            profile.promise_ids = self.env["cobranza.promise"].search([
+                ("partner_id", "=", profile.partner_id.id), ("company_id", "=", profile.company_id.id),
+            ])
 
     @api.depends("partner_id", "company_id")
     def _compute_display_name(self):
@@ -186,6 +211,62 @@ class CobranzaCreditProfile(models.Model):
             ("commercial_partner_id", "=", self.partner_id.id),
             ("company_id", "=", self.company_id.id),
         ]
+        return action
+
+    def _open_overdue_lines(self):
+        """Open receivable items of the customer past their due date."""
+        self.ensure_one()
+        return self.env["account.move.line"].sudo().search([
+            ("company_id", "=", self.company_id.id), ("partner_id", "=", self.partner_id.id),
+            ("account_type", "=", "asset_receivable"), ("parent_state", "=", "posted"),
+            ("reconciled", "=", False), ("amount_residual", ">", 0),
+            ("date_maturity", "<", fields.Date.context_today(self)),
+        ])
+
+    def action_record_promise(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Promise to Pay"),
+            "res_model": "cobranza.promise",
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "default_partner_id": self.partner_id.id, "default_company_id": self.company_id.id,
+                "default_move_ids": self._open_overdue_lines().move_id.ids,
+                "default_amount": self.overdue_amount,
+            },
+        }
+
+    def action_log_call(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window", "name": self.env._("Log a Call"), "res_model": "cobranza.call.wizard",
+            "view_mode": "form", "target": "new", "context": {"default_profile_id": self.id},
+        }
+
+    def action_mark_dispute(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window", "name": self.env._("Record a Dispute"),
+            "res_model": "cobranza.dispute.wizard", "view_mode": "form", "target": "new",
+            "context": {"default_move_ids": self._open_overdue_lines().move_id.ids},
+        }
+
+    def action_send_reminder_now(self):
+        """Send what is due for this customer now, or repeat its last reminder by e-mail."""
+        self.ensure_one()
+        self.check_access("write")
+        self.env["cobranza.dunning"].sudo().with_company(self.company_id)._send_now(self.company_id, self.partner_id)
+        return {"type": "ir.actions.client", "tag": "display_notification", "params": {
+            "type": "success", "message": self.env._("Reminder sent to %(partner)s.", partner=self.partner_id.name),
+            "next": {"type": "ir.actions.act_window_close"},
+        }}
+
+    def action_view_communications(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("cobranza_mgmt.cobranza_communication_action")
+        action["domain"] = [("partner_id", "=", self.partner_id.id), ("company_id", "=", self.company_id.id)]
         return action
 
     def _auto_hold_reason(self, exposure, limit):
@@ -369,20 +450,20 @@ class CobranzaCreditProfile(models.Model):
                     partner_id, company.id, round(float(avg_late), 1),
                     round(100.0 * share, 1) if share is not None else 100.0,
                     max_overdue, float(overdue), score, scoring.segment_for_score(score, thresholds),
-                    today, self.env.uid,
+                    scoring.worklist_priority(float(overdue), max_overdue, score), today, self.env.uid,
                 ))
             for start in range(0, len(values), UPSERT_PAGE):
                 execute_values(self.env.cr._obj, """
                     INSERT INTO cobranza_credit_profile AS p
                            (partner_id, company_id, avg_days_late, on_time_share, max_days_overdue,
-                            overdue_amount, risk_score, segment, behaviour_date,
+                            overdue_amount, risk_score, segment, priority, behaviour_date,
                             create_uid, write_uid, create_date, write_date, is_on_hold,
-                            broken_promise_count)
+                            broken_promise_count, is_dunning_excluded)
                     SELECT v.partner_id, v.company_id, v.avg_late, v.share, v.max_overdue, v.overdue,
-                           v.score, v.segment, v.day, v.uid, v.uid, now() at time zone 'UTC',
-                           now() at time zone 'UTC', false, 0
+                           v.score, v.segment, v.priority, v.day, v.uid, v.uid, now() at time zone 'UTC',
+                           now() at time zone 'UTC', false, 0, false
                       FROM (VALUES %s) AS v(partner_id, company_id, avg_late, share, max_overdue, overdue,
-                                            score, segment, day, uid)
+                                            score, segment, priority, day, uid)
                     ON CONFLICT (partner_id, company_id) DO UPDATE SET
                            avg_days_late = EXCLUDED.avg_days_late,
                            on_time_share = EXCLUDED.on_time_share,
@@ -390,11 +471,12 @@ class CobranzaCreditProfile(models.Model):
                            overdue_amount = EXCLUDED.overdue_amount,
                            risk_score = EXCLUDED.risk_score,
                            segment = EXCLUDED.segment,
+                           priority = EXCLUDED.priority,
                            behaviour_date = EXCLUDED.behaviour_date,
                            write_uid = EXCLUDED.write_uid,
                            write_date = EXCLUDED.write_date
                 """, values[start:start + UPSERT_PAGE], template=(
-                    "(%s, %s, %s::numeric, %s::numeric, %s, %s::numeric, %s::numeric, %s, %s::date, %s)"
+                    "(%s, %s, %s::numeric, %s::numeric, %s, %s::numeric, %s::numeric, %s, %s::numeric, %s::date, %s)"
                 ), page_size=UPSERT_PAGE)
             self.invalidate_model()
             profiles = self.sudo().search(domain)

@@ -34,6 +34,10 @@ class ResCompany(models.Model):
         string="Automatic Hold Over Credit Limit", default=True,
         help="Put a customer on hold automatically while its exposure exceeds its credit limit.",
     )
+    cobranza_late_fee_product_id = fields.Many2one(
+        "product.product", string="Late Fee Product",
+        help="Product of the late fee invoices that dunning levels with a late fee issue.",
+    )
     cobranza_segment_b_score = fields.Float(string="Segment B From Score", default=25.0)
     cobranza_segment_c_score = fields.Float(string="Segment C From Score", default=50.0)
     cobranza_segment_d_score = fields.Float(string="Segment D From Score", default=75.0)
@@ -69,6 +73,23 @@ class ResCompany(models.Model):
                     company=company.name, b=company.cobranza_segment_b_score,
                     c=company.cobranza_segment_c_score, d=company.cobranza_segment_d_score,
                 ))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        companies = super().create(vals_list)
+        companies._cobranza_create_default_dunning_levels()
+        return companies
+
+    def _cobranza_create_default_dunning_levels(self):
+        """Give companies without dunning levels a copy of the default ladder (of the main company)."""
+        template = self.env.ref("base.main_company", raise_if_not_found=False)
+        levels = self.env["cobranza.dunning.level"].sudo().with_context(active_test=False)
+        defaults = levels.search([("company_id", "=", template.id)]) if template else levels
+        for company in self:
+            if company == template or levels.search_count([("company_id", "=", company.id)], limit=1):
+                continue
+            for level in defaults:
+                level.copy({"company_id": company.id, "agency_partner_id": False, "agency_handover": False})
 
     def _cobranza_segment_thresholds(self):
         self.ensure_one()

@@ -9,3 +9,6 @@ from . import test_credit_posting
 from . import test_credit_behaviour
 from . import test_credit_access
 from . import test_credit_policy
+from . import test_dunning
+from . import test_sms_gateway
+from . import test_dunning_documents

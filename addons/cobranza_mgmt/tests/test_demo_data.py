@@ -95,6 +95,16 @@ class TestDemoData(TransactionCase):
         self.assertGreater(partner.credit, 0.8 * partner.credit_limit)
         self.assertLess(partner.credit, partner.credit_limit)
 
+    def test_demo_dunning_history(self):
+        """Install ran the dunning once: the demo customers have reminders, the disputed invoice none."""
+        communications = self.env["cobranza.communication"].search([
+            ("partner_id", "in", [p.id for p in self.partners.values()]),
+        ])
+        self.assertGreaterEqual(len(communications.partner_id), 15)
+        self.assertFalse(communications.filtered(lambda c: c.state == "failed"))
+        disputed = self.invoices.filtered("cobranza_is_disputed")
+        self.assertFalse(communications.line_ids.filtered(lambda line: line.move_id in disputed))
+
     def test_disputing_customer_has_disputed_overdue_invoice(self):
         partner = self.partners["servicios_medicos_integrales"]
         overdue = self.invoices.filtered(
@@ -102,6 +112,7 @@ class TestDemoData(TransactionCase):
             and m.invoice_date_due < self.today
         )
         self.assertEqual(len(overdue), 1)
+        self.assertTrue(overdue.cobranza_is_disputed)
         self.assertTrue(
             any("disputes" in (message.body or "") for message in overdue.message_ids),
             "the disputed invoice carries the customer's objection in its chatter",

@@ -11,8 +11,8 @@ const openCollectionsApp = [
         run: "click",
     },
     {
-        content: "The app opens on the collector's portfolio",
-        trigger: '.o_breadcrumb:contains("My Portfolio")',
+        content: "The app opens on the worklist",
+        trigger: '.o_breadcrumb:contains("Worklist")',
     },
 ];
 

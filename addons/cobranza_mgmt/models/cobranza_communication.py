@@ -1,0 +1,196 @@
+import threading
+
+from odoo import api, fields, models
+
+from .cobranza_sms_gateway import GatewayError
+
+CHANNELS = [
+    ("email", "E-mail"),
+    ("sms", "SMS"),
+    ("whatsapp", "WhatsApp"),
+    ("letter", "Letter"),
+    ("phone", "Phone Call"),
+    ("agency", "Agency Hand-over"),
+]
+
+
+class CobranzaCommunication(models.Model):
+    """One reminder sent (or attempted) to a customer through one channel.
+
+    The dunning run makes one per customer, level and channel, listing every receivable
+    item concerned; a failed one keeps the reason and leaves the items where they were.
+    """
+
+    _name = "cobranza.communication"
+    _description = "Payment Reminder"
+    _order = "date desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(compute="_compute_name", store=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", required=True, index=True, ondelete="cascade")
+    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    collector_id = fields.Many2one("res.users", index=True)
+    level_id = fields.Many2one("cobranza.dunning.level", string="Dunning Level", index=True, ondelete="set null")
+    stage_id = fields.Many2one(related="level_id.stage_id", store=True)
+    channel = fields.Selection(CHANNELS, required=True, default="email")
+    date = fields.Date(required=True, default=fields.Date.context_today, index=True)
+    state = fields.Selection(
+        [("queued", "Queued"), ("sent", "Sent"), ("failed", "Failed")], default="queued", required=True, index=True,
+    )
+    failure_reason = fields.Text(readonly=True)
+    is_manual = fields.Boolean(string="Sent by Hand", help="Sent from the customer or the invoice, not by the run.")
+    line_ids = fields.Many2many(
+        "account.move.line", "cobranza_communication_line_rel", "communication_id", "line_id",
+        string="Overdue Items",
+    )
+    credit_line_ids = fields.Many2many(
+        "account.move.line", "cobranza_communication_credit_rel", "communication_id", "line_id",
+        string="Unapplied Credits", help="Payments and credit notes not yet matched, which reduce what is due.",
+    )
+    move_ids = fields.Many2many("account.move", compute="_compute_move_ids", string="Invoices")
+    amount_due = fields.Monetary(currency_field="currency_id", help="Overdue items minus unapplied credits.")
+    mail_id = fields.Many2one("mail.mail", string="E-mail", readonly=True, ondelete="set null")
+    message_id = fields.Many2one("mail.message", string="Chatter Message", readonly=True, ondelete="set null")
+    text_body = fields.Text(string="Text Sent", readonly=True)
+    provider_reference = fields.Char(readonly=True, help="Message id given by the SMS/WhatsApp gateway.")
+    attachment_id = fields.Many2one("ir.attachment", string="Document", readonly=True)
+    activity_id = fields.Many2one("mail.activity", string="Task", readonly=True, ondelete="set null")
+    fee_move_id = fields.Many2one("account.move", string="Late Fee", readonly=True)
+    invoice_table_html = fields.Html(
+        compute="_compute_invoice_table_html", sanitize=False,
+        help="The table of overdue items and credits that the e-mail templates and letters show.",
+    )
+
+    @api.depends("partner_id", "level_id", "channel", "date")
+    def _compute_name(self):
+        channels = dict(self._fields["channel"]._description_selection(self.env))
+        for communication in self:
+            communication.name = " / ".join(filter(None, [
+                communication.level_id.name, communication.partner_id.display_name,
+                channels.get(communication.channel), fields.Date.to_string(communication.date),
+            ]))
+
+    @api.depends("line_ids")
+    def _compute_move_ids(self):
+        for communication in self:
+            communication.move_ids = communication.line_ids.move_id
+
+    @api.depends("line_ids", "credit_line_ids", "amount_due")
+    @api.depends_context("lang")
+    def _compute_invoice_table_html(self):
+        for communication in self:
+            communication.invoice_table_html = self.env["ir.qweb"]._render(
+                "cobranza_mgmt.communication_invoice_table",
+                {"communication": communication, "data": communication._lines_data()},
+            )
+
+    def _lines_data(self):
+        """Rows of the invoice table: one per overdue item, then unapplied credits."""
+        self.ensure_one()
+        today = self.date
+        rows = []
+        for line in self.line_ids.sorted(lambda item: (item.date_maturity, item.move_name or "")):
+            move = line.move_id
+            rows.append({
+                "number": move.name,
+                "due_date": line.date_maturity,
+                "days_late": (today - line.date_maturity).days,
+                "residual": line.amount_residual_currency if line.currency_id else line.amount_residual,
+                "currency": line.currency_id or self.currency_id,
+                "total": move.amount_total,
+                "pay_url": move.get_base_url() + move.get_portal_url(),
+            })
+        credits = [{
+            "number": line.move_id.name,
+            "date": line.date,
+            "residual": line.amount_residual_currency if line.currency_id else line.amount_residual,
+            "currency": line.currency_id or self.currency_id,
+        } for line in self.credit_line_ids]
+        return {"items": rows, "credits": credits}
+
+    def _render_text(self, level):
+        """The level's SMS/WhatsApp text rendered for this communication, in the customer's language."""
+        self.ensure_one()
+        source = level.with_context(lang=self.partner_id.lang or self.env.lang).text_body
+        rendered = self.env["mail.template"].with_context(lang=self.partner_id.lang)._render_template(
+            source, self._name, self.ids, engine="inline_template",
+        )
+        return rendered[self.id]
+
+    def _attach_report(self, report_xmlid):
+        """Render a report of this communication and keep it as its document."""
+        self.ensure_one()
+        report = self.env["ir.actions.report"]._get_report(report_xmlid)
+        content, extension = report._render_qweb_pdf(report_xmlid, res_ids=self.ids)
+        self.attachment_id = self.env["ir.attachment"].create({
+            "name": f"{self.name}.{extension}",
+            "raw": content,
+            "res_model": self._name,
+            "res_id": self.id,
+            "mimetype": "application/pdf" if extension == "pdf" else "text/html",
+        })
+
+    @api.model
+    def _dispatch_queued(self, limit=100):
+        """Deliver what the dunning run queued: texts through the gateway, letters and case files as PDF."""
+        return self._dispatch_documents(limit=limit) + self._dispatch_texts(limit=limit)
+
+    @api.model
+    def _dispatch_documents(self, limit=100):
+        """Render the queued letters and agency case files (wkhtmltopdf), outside the dunning run."""
+        reports = {"letter": "cobranza_mgmt.action_report_dunning_letter",
+                   "agency": "cobranza_mgmt.action_report_agency_case_file"}
+        queued = self.sudo().search([("state", "=", "queued"), ("channel", "in", list(reports))], limit=limit)
+        for communication in queued:
+            try:
+                with self.env.cr.savepoint():
+                    communication._attach_report(reports[communication.channel])
+                    communication.state = "sent"
+            except Exception as error:  # noqa: BLE001 - one document's failure must not stop the others
+                communication.write({"state": "failed", "failure_reason": str(error)})
+        return len(queued)
+
+    @api.model
+    def _dispatch_texts(self, limit=100):
+        """Send queued SMS/WhatsApp communications through their company's gateway.
+
+        Runs after the dunning batch that queued them is committed; each text is committed
+        as soon as the gateway took it, so a crash resends at most the one in flight (the
+        gateway receives the communication's reference as idempotency key).
+        """
+        queued = self.sudo().search([("state", "=", "queued"), ("channel", "in", ("sms", "whatsapp"))], limit=limit)
+        for communication in queued:
+            gateway = self.env["cobranza.sms.gateway"].sudo().search([
+                ("company_id", "=", communication.company_id.id), ("channel", "=", communication.channel),
+            ], limit=1)
+            number = communication.partner_id.mobile or communication.partner_id.phone
+            try:
+                if not gateway:
+                    raise GatewayError(self.env._("No %(channel)s gateway configured for %(company)s.",
+                                                  channel=communication.channel, company=communication.company_id.name))
+                if not number:
+                    raise GatewayError(self.env._("%(partner)s has no mobile or phone number.",
+                                                  partner=communication.partner_id.display_name))
+                reference = gateway._send(number, communication.text_body or "", f"cobranza-{communication.id}")
+            except GatewayError as error:
+                communication.write({"state": "failed", "failure_reason": str(error)})
+            else:
+                communication.write({"state": "sent", "provider_reference": reference})
+            if not getattr(threading.current_thread(), "testing", False):
+                # a text sent is a fact: keep its state whatever follows
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        return len(queued)
+
+    def _history(self):
+        """Every communication with this customer in this company, oldest first (agency case file)."""
+        self.ensure_one()
+        return self.search([("partner_id", "=", self.partner_id.id), ("company_id", "=", self.company_id.id)],
+                           order="date, id")
+
+    def action_view_invoices(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_out_invoice_type")
+        action["domain"] = [("id", "in", self.move_ids.ids)]
+        action["context"] = {"create": False}
+        return action

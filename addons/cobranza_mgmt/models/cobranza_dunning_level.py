@@ -1,0 +1,95 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class CobranzaDunningLevel(models.Model):
+    """A step of the dunning ladder: what happens ``offset_days`` after an item's due date.
+
+    Negative offsets are preventive reminders before the due date. Each receivable item
+    climbs the ladder on its own (one item per due date of a payment term).
+    """
+
+    _name = "cobranza.dunning.level"
+    _description = "Dunning Level"
+    _order = "company_id, offset_days, id"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, translate=True)
+    offset_days = fields.Integer(
+        string="Days From Due Date", required=True,
+        help="Days after the due date when the level applies; negative for a reminder before it.",
+    )
+    stage_id = fields.Many2one("cobranza.stage", required=True, ondelete="restrict")
+    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
+    active = fields.Boolean(default=True)
+
+    send_email = fields.Boolean(string="E-mail")
+    mail_template_id = fields.Many2one(
+        "mail.template", string="E-mail Template", domain=[("model", "=", "cobranza.communication")],
+    )
+    send_text = fields.Boolean(string="Text Message")
+    text_channel = fields.Selection([("sms", "SMS"), ("whatsapp", "WhatsApp")], default="sms")
+    text_body = fields.Text(
+        string="Text", translate=True,
+        help="Inline template rendered on the communication, e.g. {{ object.partner_id.name }}.",
+    )
+    print_letter = fields.Boolean(string="Printed Letter")
+    create_call_activity = fields.Boolean(string="Phone Call Task")
+    activity_summary = fields.Char(translate=True)
+    late_fee_type = fields.Selection(
+        [("none", "No Late Fee"), ("fixed", "Fixed Amount"), ("percentage", "Percentage of Overdue")],
+        default="none", required=True,
+    )
+    late_fee_amount = fields.Float(string="Late Fee", digits="Account")
+    set_credit_hold = fields.Boolean(string="Put on Credit Hold")
+    agency_handover = fields.Boolean(string="Hand Over to Agency")
+    agency_partner_id = fields.Many2one("res.partner", string="Collection Agency")
+
+    _sql_constraints = [
+        ("offset_company_uniq", "unique(company_id, offset_days)",
+         "Two dunning levels of a company cannot have the same number of days."),
+    ]
+
+    @api.constrains("send_email", "mail_template_id", "send_text", "text_body", "late_fee_type", "late_fee_amount",
+                    "agency_handover", "agency_partner_id")
+    def _check_actions(self):
+        for level in self:
+            if level.send_email and not level.mail_template_id:
+                raise ValidationError(self.env._("Dunning level %(level)s sends e-mails: choose its template.",
+                                                 level=level.name))
+            if level.send_text and not (level.text_body or "").strip():
+                raise ValidationError(self.env._("Dunning level %(level)s sends texts: write the text.",
+                                                 level=level.name))
+            if level.late_fee_type != "none" and level.late_fee_amount <= 0:
+                raise ValidationError(self.env._(
+                    "The late fee of dunning level %(level)s must be positive (%(amount)s).",
+                    level=level.name, amount=level.late_fee_amount,
+                ))
+            if level.late_fee_type == "percentage" and level.late_fee_amount > 100:
+                raise ValidationError(self.env._(
+                    "The late fee of dunning level %(level)s cannot exceed 100%% (%(amount)s).",
+                    level=level.name, amount=level.late_fee_amount,
+                ))
+            if level.agency_handover and not level.agency_partner_id:
+                raise ValidationError(self.env._(
+                    "Dunning level %(level)s hands debts over: choose the collection agency.", level=level.name,
+                ))
+
+    def _late_fee(self, overdue_amount):
+        """Fee of this level for an overdue amount, in company currency."""
+        self.ensure_one()
+        if self.late_fee_type == "fixed":
+            return self.late_fee_amount
+        if self.late_fee_type == "percentage":
+            return self.company_id.currency_id.round(overdue_amount * self.late_fee_amount / 100.0)
+        return 0.0
+
+    def _actions_label(self):
+        """The level's actions in words, e.g. "E-mail, Phone Call Task"."""
+        self.ensure_one()
+        names = [self._fields[name].get_description(self.env)["string"] for name in (
+            "send_email", "send_text", "print_letter", "create_call_activity", "set_credit_hold", "agency_handover",
+        ) if self[name]]
+        if self.late_fee_type != "none":
+            names.append(self._fields["late_fee_amount"].get_description(self.env)["string"])
+        return ", ".join(names)

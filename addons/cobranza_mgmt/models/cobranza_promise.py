@@ -1,0 +1,135 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import SQL
+
+
+class CobranzaPromise(models.Model):
+    """A customer's promise to pay an amount by a date: dunning of its invoices pauses until then.
+
+    The promise is kept when the payments matched with its invoices since it was made reach
+    the amount by the date (plus the grace days); otherwise it is broken: the collector gets
+    a task and the customer's broken-promise counter, which the risk score uses, rises.
+    """
+
+    _name = "cobranza.promise"
+    _description = "Promise to Pay"
+    _order = "promise_date desc, id desc"
+    _check_company_auto = True
+
+    partner_id = fields.Many2one("res.partner", string="Customer", required=True, index=True,
+                                 domain="[('parent_id', '=', False)]")
+    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    move_ids = fields.Many2many(
+        "account.move", "cobranza_promise_move_rel", "promise_id", "move_id", string="Invoices", required=True,
+        domain="[('move_type', '=', 'out_invoice'), ('state', '=', 'posted'),"
+               " ('commercial_partner_id', '=', partner_id), ('payment_state', 'in', ('not_paid', 'partial'))]",
+    )
+    promise_date = fields.Date(string="Promised For", required=True)
+    amount = fields.Monetary(required=True, currency_field="currency_id")
+    paid_amount = fields.Monetary(compute="_compute_paid_amount", currency_field="currency_id",
+                                  help="Payments matched with the invoices since the promise was made.")
+    state = fields.Selection(
+        [("open", "Open"), ("kept", "Kept"), ("broken", "Broken")], default="open", required=True, index=True,
+    )
+    user_id = fields.Many2one("res.users", string="Recorded By", default=lambda self: self.env.user, readonly=True)
+    collector_id = fields.Many2one(
+        "res.users", compute="_compute_collector_id", store=True, index=True,
+        help="The customer's collector when the promise was recorded.",
+    )
+    note = fields.Text()
+
+    @api.constrains("amount", "promise_date", "move_ids", "partner_id")
+    def _check_promise(self):
+        for promise in self:
+            if promise.amount <= 0:
+                raise ValidationError(self.env._("The promised amount must be positive (%(amount)s).",
+                                                 amount=promise.amount))
+            if promise.state == "open" and promise.promise_date < fields.Date.context_today(self) \
+                    and not self.env.context.get("cobranza_allow_past_promise"):
+                raise ValidationError(self.env._("A promise to pay cannot be dated in the past (%(date)s).",
+                                                 date=promise.promise_date))
+            foreign = promise.move_ids.filtered(
+                lambda m, p=promise: m.commercial_partner_id != p.partner_id or m.company_id != p.company_id
+            )
+            if foreign:
+                raise ValidationError(self.env._(
+                    "Invoices %(invoices)s are not of %(partner)s.",
+                    invoices=", ".join(foreign.mapped("name")), partner=promise.partner_id.display_name,
+                ))
+
+    @api.depends("partner_id", "company_id")
+    def _compute_collector_id(self):
+        profiles = self.env["cobranza.credit.profile"].sudo().search([
+            ("partner_id", "in", self.partner_id.ids), ("company_id", "in", self.company_id.ids),
+        ])
+        by_key = {(p.partner_id.id, p.company_id.id): p.collector_id for p in profiles}
+        for promise in self:
+            promise.collector_id = by_key.get((promise.partner_id.id, promise.company_id.id), False)
+
+    def _paid_since(self):
+        """{promise id: amount paid on its invoices since it was made, up to its date + grace}."""
+        if not self:
+            return {}
+        self.env.flush_all()
+        self.env.cr.execute(SQL(
+            """
+            SELECT promise.id, COALESCE(SUM(apr.amount), 0)
+              FROM cobranza_promise promise
+              JOIN res_company company ON company.id = promise.company_id
+              JOIN cobranza_promise_move_rel rel ON rel.promise_id = promise.id
+              JOIN account_move_line aml ON aml.move_id = rel.move_id
+              JOIN account_partial_reconcile apr ON apr.debit_move_id = aml.id
+             WHERE promise.id = ANY(%s)
+               AND apr.max_date >= promise.create_date::date
+               AND apr.max_date <= promise.promise_date + COALESCE(company.cobranza_grace_days, 0)
+             GROUP BY promise.id
+            """, self.ids,
+        ))
+        return dict(self.env.cr.fetchall())
+
+    def _compute_paid_amount(self):
+        paid = self._paid_since() if self.ids else {}
+        for promise in self:
+            promise.paid_amount = paid.get(promise.id, 0.0)
+
+    def _evaluate(self, today):
+        """Settle open promises: kept once paid, broken when their date (plus grace) passed unpaid."""
+        opened = self.filtered(lambda p: p.state == "open")
+        paid = opened._paid_since()
+        for promise in opened:
+            currency = promise.currency_id
+            if currency.compare_amounts(paid.get(promise.id, 0.0), promise.amount) >= 0:
+                promise.state = "kept"
+                promise.partner_id.sudo()._message_log(body=self.env._(
+                    "Promise to pay %(amount)s by %(date)s kept.",
+                    amount=currency.format(promise.amount), date=promise.promise_date,
+                ))
+            elif promise.promise_date + timedelta(days=promise.company_id.cobranza_grace_days) < today:
+                promise._break()
+
+    def _break(self):
+        self.ensure_one()
+        self.state = "broken"
+        profile = self.env["cobranza.credit.profile"].sudo()._get_or_create(self.partner_id, self.company_id)
+        profile.broken_promise_count += 1
+        self.partner_id.sudo().activity_schedule(
+            "mail.mail_activity_data_call",
+            summary=self.env._("Broken promise to pay: call the customer"),
+            note=self.env._("%(partner)s promised %(amount)s by %(date)s and paid %(paid)s.",
+                            partner=self.partner_id.display_name, amount=self.currency_id.format(self.amount),
+                            date=self.promise_date, paid=self.currency_id.format(self.paid_amount)),
+            user_id=(profile.collector_id or self.user_id).id,
+        )
+        self.partner_id.sudo()._message_log(body=self.env._(
+            "Promise to pay %(amount)s by %(date)s broken.",
+            amount=self.currency_id.format(self.amount), date=self.promise_date,
+        ))
+        profile._refresh_behaviour(companies=self.company_id, partners=self.partner_id)
+
+    @api.model
+    def _cron_evaluate(self):
+        self.sudo().search([("state", "=", "open")])._evaluate(fields.Date.context_today(self))
+        return True

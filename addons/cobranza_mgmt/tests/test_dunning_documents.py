@@ -1,0 +1,75 @@
+import base64
+import io
+from pathlib import Path
+
+from PyPDF2 import PdfReader
+
+from odoo.tests import HttpCase, tagged
+
+from .test_dunning import DunningCommon
+
+LOGO = base64.b64encode((Path(__file__).resolve().parent.parent / "static/description/icon.png").read_bytes())
+
+
+def pdf_text(raw):
+    return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(raw)).pages)
+
+
+@tagged("post_install", "-at_install")
+class TestDunningDocuments(DunningCommon, HttpCase):
+    """Letters and agency case files rendered by wkhtmltopdf (the HTTP server serves their assets)."""
+
+    def _dispatch(self):
+        self.env["cobranza.communication"].with_context(force_report_rendering=True).sudo()._dispatch_queued()
+
+    def test_dunning_letter_pdf(self):
+        invoice = self._invoice(self.customer, 1234.0, days_overdue=61)
+        self._run()
+        letter = self._comms(channel="letter")
+        self._dispatch()
+        self.assertEqual(letter.state, "sent")
+        self.assertEqual(letter.attachment_id.mimetype, "application/pdf")
+        self.assertTrue(letter.attachment_id.raw.startswith(b"%PDF"))
+        text = pdf_text(letter.attachment_id.raw)
+        for expected in ("Formal notice", invoice.name, "1,234.00", "Total due",
+                         "If you have already paid, please ignore this letter"):
+            self.assertIn(expected, text)
+
+    def test_agency_case_file_pdf(self):
+        agency = self.env["res.partner"].create({"name": "Recuperaciones Andinas S.A.", "is_company": True})
+        self.levels.filtered(lambda lvl: lvl.offset_days == 90).write(
+            {"agency_handover": True, "agency_partner_id": agency.id},
+        )
+        invoice = self._invoice(self.customer, 800.0, days_overdue=95)
+        self._run()
+        self._dispatch()
+        case_file = self._comms(channel="agency")
+        text = pdf_text(case_file.attachment_id.raw)
+        for expected in ("Collection case file", "Recuperaciones Andinas", invoice.name, "Communication history",
+                         "Hand-over to collection agency"):
+            self.assertIn(expected, text)
+
+
+@tagged("post_install", "-at_install")
+class TestDunningLanguages(DunningCommon):
+
+    def test_template_in_spanish_and_english(self):
+        self.env["res.lang"]._activate_lang("es_ES")
+        self.env["ir.module.module"]._load_module_terms(["cobranza_mgmt"], ["es_ES"], overwrite=True)
+        self.customer.lang = "es_ES"
+        self.company.logo = LOGO
+        self.other_customer.lang = "en_US"
+        spanish = self._invoice(self.customer, 100.0, days_overdue=3)
+        english = self._invoice(self.other_customer, 100.0, days_overdue=3)
+        self._run()
+        mail_es = self._comms(channel="email").mail_id
+        mail_en = self._comms(self.other_customer, channel="email").mail_id
+        self.assertIn("recordatorio de pago", mail_es.subject)
+        self.assertIn("Si ya ha pagado, por favor ignore este mensaje", mail_es.body_html)
+        self.assertIn("Vencimiento", mail_es.body_html)
+        self.assertIn(spanish.name, mail_es.body_html)
+        self.assertIn("payment reminder", mail_en.subject)
+        self.assertIn("If you have already paid, please ignore this message", mail_en.body_html)
+        self.assertIn("Due Date", mail_en.body_html)
+        self.assertIn(english.name, mail_en.body_html)
+        self.assertIn(f"/logo.png?company={self.company.id}", mail_es.body_html, "the layout shows the company logo")

@@ -1,0 +1,55 @@
+from odoo import api, fields, models
+
+
+class CobranzaDunningDryRun(models.TransientModel):
+    """What today's dunning run would do, computed without sending or changing anything."""
+
+    _name = "cobranza.dunning.dry.run"
+    _description = "Dunning Dry Run"
+
+    date = fields.Date(default=fields.Date.context_today, required=True)
+    line_ids = fields.One2many("cobranza.dunning.dry.run.line", "wizard_id", string="Planned Reminders")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        wizards = super().create(vals_list)
+        for wizard in wizards:
+            wizard._compute_plan()
+        return wizards
+
+    def _compute_plan(self):
+        self.ensure_one()
+        company = self.env.company
+        engine = self.env["cobranza.dunning"].sudo().with_company(company)
+        plan = engine._plan(company, self.date)
+        levels = self.env["cobranza.dunning.level"].sudo().browse({lvl for by in plan.values() for lvl in by})
+        lines = self.env["account.move.line"].sudo()
+        values = []
+        for partner_id, by_level in plan.items():
+            for level_id, line_ids in by_level.items():
+                level = levels.browse(level_id)
+                items = lines.browse(line_ids)
+                values.append({
+                    "partner_id": partner_id, "level_id": level.id, "invoice_count": len(items.move_id),
+                    "amount": sum(items.mapped("amount_residual")), "actions": level._actions_label(),
+                })
+        self.line_ids = [fields.Command.clear()] + [fields.Command.create(v) for v in values]
+
+    def action_refresh(self):
+        self._compute_plan()
+        return {"type": "ir.actions.act_window", "res_model": self._name, "res_id": self.id,
+                "view_mode": "form", "target": "new"}
+
+
+class CobranzaDunningDryRunLine(models.TransientModel):
+    _name = "cobranza.dunning.dry.run.line"
+    _description = "Planned Reminder"
+    _order = "partner_id, level_id"
+
+    wizard_id = fields.Many2one("cobranza.dunning.dry.run", required=True, ondelete="cascade")
+    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
+    level_id = fields.Many2one("cobranza.dunning.level", readonly=True)
+    invoice_count = fields.Integer(string="Invoices", readonly=True)
+    currency_id = fields.Many2one(related="level_id.company_id.currency_id")
+    amount = fields.Monetary(string="Overdue", readonly=True, currency_field="currency_id")
+    actions = fields.Char(readonly=True)
