@@ -1,6 +1,6 @@
 PYTHON ?= python3
 
-.PHONY: test lint bench-segmentation
+.PHONY: test lint bench-segmentation bench-dunning
 
 ## Fresh database, install with demo data, Odoo test cases and root tests, drop database.
 test:
@@ -14,3 +14,7 @@ lint:
 ## Nightly behaviour/segment/hold recompute on 10,000 customers and 200,000 invoices.
 bench-segmentation:
 	$(PYTHON) tests/bench_segmentation.py
+
+## Daily dunning run against OCA account_credit_control, 10,000 customers, 100,000 open invoices.
+bench-dunning:
+	$(PYTHON) tests/bench_dunning.py

@@ -1,0 +1,189 @@
+#!/usr/bin/env python3
+"""Benchmark: the daily dunning run against OCA's account_credit_control on the same data.
+
+    make bench-dunning        (PARTNERS=10000 INVOICES=100000 by default)
+
+Creates a database with cobranza_mgmt and OCA's account_credit_control (its 18.0 wheel,
+downloaded from PyPI with --no-deps into a temporary addons path), fills it through SQL with
+PARTNERS customers and INVOICES open customer invoices due from 200 days ago to 20 days ahead
+(every aging bucket), then
+
+* runs our daily run the way the cron does: batches of 200 customers, committed one by one,
+  until nothing remains (every reminder e-mail rendered and queued, items advanced);
+* runs OCA's credit control run on the same data (its 3-level policy on the receivable
+  account), which generates its credit-control lines;
+
+and prints both times, query counts and their ratio. The last line is one JSON object.
+The database is dropped afterwards.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+import run_tests  # noqa: E402
+from bench_segmentation import clone_sql  # noqa: E402
+
+OCA_WHEEL = "odoo-addon-account-credit-control==18.0.2.0.2.6"
+
+
+def fetch_oca(workdir):
+    """The OCA module's wheel, unpacked: its odoo/addons folder is an addons path."""
+    subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", str(workdir), OCA_WHEEL],
+                   check=True)
+    wheel = next(workdir.glob("odoo_addon_account_credit_control-*.whl"))
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(workdir / "oca")
+    return workdir / "oca" / "odoo" / "addons"
+
+
+def build(env, partners, invoices):
+    from odoo import Command, fields
+
+    today = fields.Date.context_today(env.user)
+    partner = env["res.partner"].create({"name": "Plantilla", "is_company": True, "email": "plantilla@example.com"})
+    invoice = env["account.move"].create({
+        "move_type": "out_invoice", "partner_id": partner.id, "invoice_date": today, "invoice_date_due": today,
+        "invoice_line_ids": [Command.create({"name": "x", "quantity": 1, "price_unit": 100.0,
+                                             "tax_ids": [Command.clear()]})],
+    })
+    invoice.action_post()
+    receivable = invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
+    env.flush_all()
+    cr = env.cr
+    clone_sql(cr, "res_partner", partner.id, partners, {
+        "name": "'Cliente ' || gs.n", "complete_name": "'Cliente ' || gs.n", "commercial_partner_id": "NULL",
+        "email": "'cliente' || gs.n || '@example.com'", "email_normalized": "'cliente' || gs.n || '@example.com'",
+    })
+    cr.execute("UPDATE res_partner SET commercial_partner_id = id WHERE name LIKE 'Cliente %' "
+               "AND commercial_partner_id IS NULL")
+    cr.execute("SELECT min(id) FROM res_partner WHERE name LIKE 'Cliente %'")
+    first_partner = cr.fetchone()[0]
+    due = "(CURRENT_DATE - ((gs.n::bigint * 7919) %% 220 - 20)::int)"
+    amount = "(50 + (gs.n::bigint * 104729) %% 1950)::numeric"
+    clone_sql(cr, "account_move", invoice.id, invoices, {
+        "name": "'BENCH/' || gs.n", "partner_id": f"{first_partner} + gs.n %% {partners}",
+        "commercial_partner_id": f"{first_partner} + gs.n %% {partners}",
+        "invoice_date_due": due, "invoice_date": f"{due} - 30", "date": f"{due} - 30",
+        "amount_total": amount, "amount_total_signed": amount, "amount_residual": amount,
+        "amount_residual_signed": amount, "amount_untaxed": amount, "amount_untaxed_signed": amount,
+        "payment_reference": "'BENCH/' || gs.n", "access_token": "md5(gs.n::text)",
+    })
+    cr.execute("""
+        CREATE TEMP TABLE bench_moves AS
+        SELECT id AS move_id, substr(name, 7)::int AS g, partner_id, invoice_date_due AS due, amount_total AS amount
+          FROM account_move WHERE name LIKE 'BENCH/%'
+    """)
+    clone_sql(cr, "account_move_line", receivable.id, invoices, {
+        "move_id": "b.move_id", "move_name": "'BENCH/' || b.g", "partner_id": "b.partner_id",
+        "date_maturity": "b.due", "date": "b.due - 30", "invoice_date": "b.due - 30",
+        "debit": "b.amount", "credit": "0", "balance": "b.amount", "amount_currency": "b.amount",
+        "amount_residual": "b.amount", "amount_residual_currency": "b.amount", "reconciled": "false",
+    }, extra_from="JOIN bench_moves b ON b.g = gs.n")
+    cr.execute("ANALYZE")
+    env.invalidate_all()
+    return receivable.account_id
+
+
+def timed(cr, function):
+    queries, started = cr.sql_log_count, time.perf_counter()
+    result = function()
+    return result, time.perf_counter() - started, cr.sql_log_count - queries
+
+
+def measure(env):
+    """Our daily run, batch by batch as the cron commits it, then OCA's run on the same data."""
+    from odoo import fields
+
+    cr = env.cr
+    engine = env["cobranza.dunning"].with_context(cobranza_dunning_batch=200)
+
+    def our_run():
+        calls = 0
+        while True:
+            calls += 1
+            _done, remaining = engine._cron_run(companies=env.company)
+            cr.commit()
+            if not remaining:
+                return calls
+
+    calls, seconds, queries = timed(cr, our_run)
+    cr.execute("SELECT count(*), count(DISTINCT partner_id) FROM cobranza_communication")
+    communications, reminded = cr.fetchone()
+    cr.execute("SELECT count(*) FROM account_move_line WHERE cobranza_level_id IS NOT NULL")
+    advanced = cr.fetchone()[0]
+    run_tests.say(f"ours: {seconds:.1f}s, {queries} queries, {calls} batches, {communications} "
+                  f"communications to {reminded} customers, {advanced} items advanced")
+
+    def peer_run():
+        run = env["credit.control.run"].create({"date": fields.Date.context_today(env.user),
+                                                "company_id": env.company.id})
+        run.generate_credit_lines()
+        env.flush_all()
+        return run
+
+    _run, peer_seconds, peer_queries = timed(cr, peer_run)
+    cr.execute("SELECT count(*), count(DISTINCT partner_id) FROM credit_control_line")
+    peer_lines, peer_partners = cr.fetchone()
+    run_tests.say(f"OCA account_credit_control: {peer_seconds:.1f}s, {peer_queries} queries, "
+                  f"{peer_lines} credit-control lines for {peer_partners} customers")
+    return {
+        "seconds": round(seconds, 3), "queries": queries,
+        "queries_per_customer": round(queries / max(reminded, 1), 2), "communications": communications,
+        "items_advanced": advanced, "peer_seconds": round(peer_seconds, 3), "peer_queries": peer_queries,
+        "peer_lines": peer_lines, "ratio": round(peer_seconds / seconds, 2) if seconds else None,
+    }
+
+
+def main():
+    import odoo
+    from odoo import SUPERUSER_ID, api
+
+    partners = int(os.environ.get("PARTNERS", "10000"))
+    invoices = int(os.environ.get("INVOICES", "100000"))
+    params = run_tests.pg_params()
+    run_tests.ensure_postgres(params)
+    dbname = f"cobranza_bench_{uuid.uuid4().hex[:8]}"
+    workdir = Path(tempfile.mkdtemp(prefix="cobranza_bench_"))
+    config = run_tests.write_config(workdir, params, dbname)
+    oca_path = fetch_oca(workdir)
+    config.write_text(config.read_text().replace(
+        f"addons_path = {run_tests.ADDONS}", f"addons_path = {run_tests.ADDONS},{oca_path}",
+    ))
+    try:
+        run_tests.say(f"installing cobranza_mgmt and OCA account_credit_control (no demo) into {dbname}")
+        subprocess.run(run_tests.odoo_command(config, "-d", dbname, "-i", "cobranza_mgmt,account_credit_control",
+                                              "--stop-after-init", "--without-demo=all", "--log-level=warn"),
+                       check=True)
+        odoo.tools.config.parse_config(["-c", str(config), "--log-level=warn"])
+        registry = odoo.modules.registry.Registry(dbname)
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            started = time.perf_counter()
+            receivable_account = build(env, partners, invoices)
+            policy = env.ref("account_credit_control.credit_control_3_time")
+            policy.account_ids = receivable_account
+            env.company.credit_policy_id = policy
+            cr.commit()
+            run_tests.say(f"built {partners} customers and {invoices} open invoices "
+                          f"in {time.perf_counter() - started:.1f}s")
+            figures = measure(env)
+            cr.rollback()
+        odoo.sql_db.close_db(dbname)
+    finally:
+        run_tests.drop_database(params, dbname)
+        run_tests.shutil.rmtree(workdir, ignore_errors=True)
+    print(json.dumps({"partners": partners, "invoices": invoices, **figures}))
+
+
+if __name__ == "__main__":
+    main()
