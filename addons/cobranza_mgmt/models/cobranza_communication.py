@@ -1,8 +1,11 @@
+import logging
 import threading
 
 from odoo import api, fields, models
 
 from .cobranza_sms_gateway import GatewayError
+
+_logger = logging.getLogger(__name__)
 
 CHANNELS = [
     ("email", "E-mail"),
@@ -57,6 +60,10 @@ class CobranzaCommunication(models.Model):
     attachment_id = fields.Many2one("ir.attachment", string="Document", readonly=True)
     activity_id = fields.Many2one("mail.activity", string="Task", readonly=True, ondelete="set null")
     fee_move_id = fields.Many2one("account.move", string="Late Fee", readonly=True)
+    previous_levels = fields.Json(
+        readonly=True, copy=False,
+        help="Level of each item before this reminder ({item id: level id}), restored if its delivery fails.",
+    )
     invoice_table_html = fields.Html(
         compute="_compute_invoice_table_html", sanitize=False,
         help="The table of overdue items and credits that the e-mail templates and letters show.",
@@ -132,40 +139,88 @@ class CobranzaCommunication(models.Model):
         })
 
     @api.model
-    def _dispatch_queued(self, limit=100):
-        """Deliver what the dunning run queued: texts through the gateway, letters and case files as PDF."""
-        return self._dispatch_documents(limit=limit) + self._dispatch_texts(limit=limit)
-
-    @api.model
-    def _dispatch_documents(self, limit=100):
-        """Render the queued letters and agency case files (wkhtmltopdf), outside the dunning run."""
-        reports = {"letter": "cobranza_mgmt.action_report_dunning_letter",
-                   "agency": "cobranza_mgmt.action_report_agency_case_file"}
-        queued = self.sudo().search([("state", "=", "queued"), ("channel", "in", list(reports))], limit=limit)
-        for communication in queued:
-            try:
-                with self.env.cr.savepoint():
-                    communication._attach_report(reports[communication.channel])
-                    communication.state = "sent"
-            except Exception as error:  # noqa: BLE001 - one document's failure must not stop the others
-                communication.write({"state": "failed", "failure_reason": str(error)})
+    def _dispatch_queued(self, limit=500):
+        """Cron: deliver what the dunning run queued (e-mails, texts, letters, case files, call tasks)."""
+        queued = self.sudo().search([("state", "=", "queued"), ("mail_id", "=", False)], limit=limit, order="id")
+        queued._deliver()
         return len(queued)
 
-    @api.model
-    def _dispatch_texts(self, limit=100):
-        """Send queued SMS/WhatsApp communications through their company's gateway.
+    def _deliver(self):
+        """Render and send these queued communications, each channel its own way.
 
-        Runs after the dunning batch that queued them is committed; each text is committed
-        as soon as the gateway took it, so a crash resends at most the one in flight (the
-        gateway receives the communication's reference as idempotency key).
+        E-mails are rendered in one batch per template into Odoo's mail queue (one by one only
+        when the batch fails, to find the culprit); a communication that cannot be delivered
+        is marked failed with the reason and its items go back to their previous level, so that
+        the next run reminds them again.
         """
-        queued = self.sudo().search([("state", "=", "queued"), ("channel", "in", ("sms", "whatsapp"))], limit=limit)
-        for communication in queued:
+        queued = self.filtered(lambda c: c.state == "queued" and not c.mail_id)
+        emails = queued.filtered(lambda c: c.channel == "email")
+        for template, batch in emails.grouped(lambda c: c.level_id.mail_template_id).items():
+            batch._deliver_emails(template)
+        for communication in (queued - emails).filtered(lambda c: c.state == "queued"):
+            if communication.channel in ("letter", "agency"):
+                communication._deliver_document()
+            elif communication.channel == "phone":
+                communication._deliver_call()
+        (queued - emails).filtered(lambda c: c.state == "queued" and c.channel in ("sms", "whatsapp"))._deliver_texts()
+
+    def _deliver_emails(self, template):
+        if not template:
+            self._fail(self.env._("The dunning level has no e-mail template."))
+            return
+        try:
+            with self.env.cr.savepoint():
+                mails = template.send_mail_batch(self.ids, email_layout_xmlid="mail.mail_notification_light")
+        except Exception:  # noqa: BLE001 - fall back to one by one to find the culprit
+            for communication in self:
+                try:
+                    with self.env.cr.savepoint():
+                        communication.mail_id = template.send_mail(
+                            communication.id, email_layout_xmlid="mail.mail_notification_light",
+                        )
+                except Exception as error:  # noqa: BLE001 - one customer's failure must not stop the others
+                    communication._fail(str(error))
+            return
+        by_res_id = {mail.res_id: mail for mail in mails}
+        for communication in self:
+            communication.mail_id = by_res_id.get(communication.id)
+
+    def _deliver_document(self):
+        reports = {"letter": "cobranza_mgmt.action_report_dunning_letter",
+                   "agency": "cobranza_mgmt.action_report_agency_case_file"}
+        try:
+            with self.env.cr.savepoint():
+                self._attach_report(reports[self.channel])
+                self.state = "sent"
+        except Exception as error:  # noqa: BLE001 - one document's failure must not stop the others
+            self._fail(str(error))
+
+    def _deliver_call(self):
+        profile = self.env["cobranza.credit.profile"]._get_or_create(self.partner_id, self.company_id)
+        user = profile.collector_id or self.collector_id or self.env.ref("base.user_admin", False) or self.env.user
+        self.write({
+            "state": "sent",
+            "activity_id": self.partner_id.sudo().activity_schedule(
+                "mail.mail_activity_data_call",
+                summary=self.level_id.activity_summary or self.level_id.name,
+                note=self.invoice_table_html, user_id=user.id,
+            ).id,
+        })
+
+    def _deliver_texts(self):
+        """Send texts through their company's gateway.
+
+        Each text is committed as soon as the gateway took it, so a crash resends at most the
+        one in flight (the gateway receives the communication's reference as idempotency key).
+        """
+        for communication in self:
             gateway = self.env["cobranza.sms.gateway"].sudo().search([
                 ("company_id", "=", communication.company_id.id), ("channel", "=", communication.channel),
             ], limit=1)
             number = communication.partner_id.mobile or communication.partner_id.phone
             try:
+                if not communication.text_body:
+                    communication.text_body = communication._render_text(communication.level_id)
                 if not gateway:
                     raise GatewayError(self.env._("No %(channel)s gateway configured for %(company)s.",
                                                   channel=communication.channel, company=communication.company_id.name))
@@ -180,7 +235,39 @@ class CobranzaCommunication(models.Model):
             if not getattr(threading.current_thread(), "testing", False):
                 # a text sent is a fact: keep its state whatever follows
                 self.env.cr.commit()  # pylint: disable=invalid-commit
-        return len(queued)
+
+    def _fail(self, reason):
+        """Mark these communications failed and give their items back their previous level.
+
+        The other queued communications of the same reminder are dropped with them, so that
+        the next run sends the whole reminder again, once.
+        """
+        siblings = self.search([
+            ("state", "=", "queued"), ("mail_id", "=", False), ("id", "not in", self.ids),
+            ("partner_id", "in", self.partner_id.ids), ("level_id", "in", self.level_id.ids),
+            ("date", "in", list(set(self.mapped("date")))),
+        ]).filtered(lambda c: any((c.partner_id, c.level_id, c.date) == (f.partner_id, f.level_id, f.date)
+                                  for f in self))
+        (self | siblings).write({"state": "failed", "failure_reason": reason})
+        restore = []
+        for communication in self:
+            lines = communication.line_ids.filtered(lambda item, c=communication: item.cobranza_level_id == c.level_id)
+            for line in lines:
+                previous = (communication.previous_levels or {}).get(str(line.id)) or None
+                restore.append((line.id, previous))
+        if restore:
+            self.env.flush_all()
+            for line_id, previous in restore:
+                self.env.cr.execute(
+                    "UPDATE account_move_line SET cobranza_level_id = %s WHERE id = %s", [previous, line_id],
+                )
+            lines = self.env["account.move.line"].browse([row[0] for row in restore])
+            lines.invalidate_recordset(["cobranza_level_id"])
+        for communication in self:
+            _logger.warning("Collections: reminder %s failed: %s", communication.name, reason)
+            communication.partner_id.sudo()._message_log(body=self.env._(
+                "Dunning failed (%(communication)s): %(error)s", communication=communication.name, error=reason,
+            ))
 
     def _history(self):
         """Every communication with this customer in this company, oldest first (agency case file)."""

@@ -1,6 +1,7 @@
 import logging
 from collections import defaultdict
 
+from markupsafe import Markup
 from psycopg2.extras import execute_values
 
 from odoo import Command, api, fields, models
@@ -139,109 +140,139 @@ class CobranzaDunning(models.AbstractModel):
 
     @api.model
     def _process_partners(self, company, today, plan, *, manual=False):
-        """Send what ``plan`` ({partner id: {level id: [line ids]}}) asks.
+        """Record what ``plan`` ({partner id: {level id: [line ids]}}) asks, for a whole batch at once.
+
+        The run plans and records; it sends nothing itself. Communications are created in one
+        batch (queued), the items advanced in one statement and the customers' chatter written
+        in one batch; the delivery cron renders and sends them after the batch is committed.
+        Late fees, credit holds and agency hand-overs are done per customer in a savepoint: a
+        customer whose action fails gets failed communications with the reason, keeps its items
+        where they were, and the others carry on.
 
         :return: (number of customers handled, communications created)
         """
-        locked = self._lock_partners(company, list(plan))
-        Communication = self.env["cobranza.communication"]
-        communications = Communication
-        handled = 0
-        for partner_id in sorted(locked):
-            partner = self.env["res.partner"].browse(partner_id)
+        locked = sorted(self._lock_partners(company, list(plan)))
+        if not locked:
+            return 0, self.env["cobranza.communication"]
+        Line = self.env["account.move.line"]
+        Level = self.env["cobranza.dunning.level"]
+        profiles = {
+            profile.partner_id.id: profile
+            for profile in self.env["cobranza.credit.profile"]._get_or_create(
+                self.env["res.partner"].browse(locked), company,
+            )
+        }
+        credits = self._unapplied_credits(company, locked)
+        all_line_ids = [line_id for partner_id in locked for ids in plan[partner_id].values() for line_id in ids]
+        residual = {line["id"]: line for line in Line.browse(all_line_ids).read(
+            ["amount_residual", "cobranza_level_id"], load=None,
+        )}
+        credit_amounts = {line["id"]: line["amount_residual"] for line in Line.browse(
+            [line_id for ids in credits.values() for line_id in ids]).read(["amount_residual"], load=None)}
+
+        events, vals_list = [], []
+        for partner_id in locked:
+            by_offset = sorted(plan[partner_id].items(), key=lambda item: Level.browse(item[0]).offset_days)
+            for level_id, line_ids in by_offset:
+                level = Level.browse(level_id)
+                partner_credits = credits.get(partner_id, [])
+                common = {
+                    "partner_id": partner_id, "company_id": company.id, "level_id": level_id, "date": today,
+                    "collector_id": profiles[partner_id].collector_id.id, "is_manual": manual,
+                    "line_ids": [Command.set(line_ids)], "credit_line_ids": [Command.set(partner_credits)],
+                    "amount_due": sum(residual[line_id]["amount_residual"] for line_id in line_ids)
+                    + sum(credit_amounts[line_id] for line_id in partner_credits),
+                    "previous_levels": {
+                        str(line_id): residual[line_id]["cobranza_level_id"] or None for line_id in line_ids
+                    },
+                }
+                channels = level._channels()
+                events.append((partner_id, level, line_ids, len(vals_list), len(channels)))
+                vals_list += [{**common, "channel": channel} for channel in channels]
+        communications = self.env["cobranza.communication"].create(vals_list)
+
+        advanced, logs = [], {}
+        for partner_id, level, line_ids, first, count in events:
+            event_communications = communications[first:first + count]
             try:
                 with self.env.cr.savepoint():
-                    for level_id, line_ids in sorted(plan[partner_id].items()):
-                        communications |= self._remind(
-                            company, today, partner, self.env["cobranza.dunning.level"].browse(level_id),
-                            self.env["account.move.line"].browse(line_ids), manual=manual,
-                        )
+                    self._apply_side_actions(company, today, profiles[partner_id], level, line_ids,
+                                             communications=event_communications, residual=residual)
             except Exception as error:  # noqa: BLE001 - one customer's failure must not stop the others
-                _logger.warning("Collections: dunning %s failed: %s", partner.display_name, error)
-                failed = Communication.create({
-                    "partner_id": partner_id, "company_id": company.id, "date": today, "state": "failed",
-                    "level_id": max(plan[partner_id]), "failure_reason": str(error), "is_manual": manual,
-                    "line_ids": [Command.set([line for lines in plan[partner_id].values() for line in lines])],
-                })
-                partner.sudo()._message_log(body=self.env._(
-                    "Dunning failed (%(communication)s): %(error)s", communication=failed.name, error=error,
+                _logger.warning("Collections: dunning %s failed: %s", profiles[partner_id].partner_id.display_name,
+                                error)
+                event_communications.write({"state": "failed", "failure_reason": str(error)})
+                logs.setdefault(partner_id, []).append(self.env._(
+                    "Dunning level %(level)s failed: %(error)s", level=level.name, error=error,
                 ))
-                communications |= failed
-            handled += 1
-        if communications.filtered(lambda c: c.channel not in ("email", "phone") and c.state == "queued"):
+                continue
+            advanced += [(line_id, level.id, today) for line_id in line_ids]
+            logs.setdefault(partner_id, []).append(self.env._(
+                "Dunning level %(level)s (%(channels)s) for %(invoices)s.",
+                level=level.name, channels=level._actions_label() or self.env._("no channel"),
+                invoices=", ".join(Line.browse(line_ids).move_id.mapped("name")),
+            ))
+        self._advance_many(advanced)
+        if logs:
+            messages = self.env["res.partner"].browse(list(logs)).sudo()._message_log_batch(
+                bodies={partner_id: Markup("<br/>").join(texts) for partner_id, texts in logs.items()},
+            )
+            by_partner = {message.res_id: message.id for message in messages}
+            self.env.flush_all()
+            execute_values(self.env.cr._obj, """
+                UPDATE cobranza_communication c SET message_id = v.message FROM (VALUES %s) AS v(id, message)
+                 WHERE c.id = v.id
+            """, [(c.id, by_partner[c.partner_id.id]) for c in communications if c.partner_id.id in by_partner],
+                page_size=1000)
+            communications.invalidate_recordset(["message_id"])
+        if communications.filtered(lambda c: c.state == "queued"):
             self.env.ref("cobranza_mgmt.ir_cron_dispatch_queued")._trigger()
-        return handled, communications
+        return len(locked), communications
 
     @api.model
-    def _remind(self, company, today, partner, level, lines, *, manual=False):
-        """Execute ``level``'s actions for ``lines`` of ``partner`` and advance them to the level."""
-        profile = self.env["cobranza.credit.profile"]._get_or_create(partner, company)
-        credits = self.env["account.move.line"].search([
-            ("company_id", "=", company.id), ("partner_id", "=", partner.id), ("parent_state", "=", "posted"),
-            ("account_type", "=", "asset_receivable"), ("reconciled", "=", False), ("amount_residual", "<", 0),
-        ])
-        common = {
-            "partner_id": partner.id, "company_id": company.id, "level_id": level.id, "date": today,
-            "collector_id": profile.collector_id.id, "is_manual": manual,
-            "line_ids": [Command.set(lines.ids)], "credit_line_ids": [Command.set(credits.ids)],
-            "amount_due": sum(lines.mapped("amount_residual")) + sum(credits.mapped("amount_residual")),
-        }
-        Communication = self.env["cobranza.communication"]
-        communications = Communication
-        if level.send_email:
-            communication = Communication.create({**common, "channel": "email"})
-            mail_id = level.mail_template_id.send_mail(
-                communication.id, email_layout_xmlid="mail.mail_notification_light",
-            )
-            communication.mail_id = mail_id
-            communications |= communication
-        if level.send_text:
-            communication = Communication.create({**common, "channel": level.text_channel})
-            communication.text_body = communication._render_text(level)
-            communications |= communication
-        if level.print_letter:  # rendered by the delivery cron, after this batch is committed
-            communications |= Communication.create({**common, "channel": "letter"})
-        if level.create_call_activity:
-            communication = Communication.create({**common, "channel": "phone", "state": "sent"})
-            communication.activity_id = profile.partner_id.activity_schedule(
-                "mail.mail_activity_data_call",
-                summary=level.activity_summary or level.name,
-                note=communication.invoice_table_html,
-                user_id=(profile.collector_id or self.env.ref("base.user_admin", False) or self.env.user).id,
-            )
-            communications |= communication
-        if level.agency_handover:
-            communications |= Communication.create({**common, "channel": "agency"})
-            profile.sudo().write({"agency_partner_id": level.agency_partner_id.id, "agency_date": today})
-            communications |= communication
+    def _unapplied_credits(self, company, partner_ids):
+        """{commercial partner id: [ids of its posted receivable items with a negative residual]}."""
+        self.env.flush_all()
+        self.env.cr.execute(SQL(
+            """
+            SELECT aml.partner_id, array_agg(aml.id ORDER BY aml.id)
+              FROM account_move_line aml
+              JOIN account_account account ON account.id = aml.account_id
+             WHERE aml.company_id = %s AND aml.partner_id = ANY(%s) AND aml.parent_state = 'posted'
+               AND account.account_type = 'asset_receivable' AND NOT aml.reconciled AND aml.amount_residual < 0
+             GROUP BY aml.partner_id
+            """, company.id, list(partner_ids),
+        ))
+        return dict(self.env.cr.fetchall())
+
+    @api.model
+    def _apply_side_actions(self, company, today, profile, level, line_ids, *, communications, residual):
+        """What a level does besides communicating: late fee, credit hold, agency hand-over."""
         if level.late_fee_type != "none":
-            fee = self._create_late_fee(company, partner, level, sum(lines.mapped("amount_residual")))
-            communications.fee_move_id = fee
+            overdue = sum(residual[line_id]["amount_residual"] for line_id in line_ids)
+            communications.fee_move_id = self._create_late_fee(company, profile.partner_id, level, overdue)
         if level.set_credit_hold and not profile.is_on_hold:
             profile.sudo().write({
                 "is_on_hold": True, "hold_type": "manual", "hold_user_id": self.env.user.id,
                 "hold_date": fields.Datetime.now(),
                 "hold_reason": self.env._("Dunning level %(level)s reached.", level=level.name),
             })
-        self._advance(lines, level, today)
-        names = ", ".join(lines.move_id.mapped("name"))
-        message = partner.sudo()._message_log(body=self.env._(
-            "Dunning level %(level)s (%(channels)s) for %(invoices)s.",
-            level=level.name, invoices=names,
-            channels=", ".join(communications.mapped(lambda c: dict(
-                c._fields["channel"]._description_selection(self.env))[c.channel])) or self.env._("no channel"),
-        ))
-        communications.message_id = message
-        return communications
+        if level.agency_handover:
+            profile.sudo().write({"agency_partner_id": level.agency_partner_id.id, "agency_date": today})
 
     @api.model
-    def _advance(self, lines, level, today):
+    def _advance_many(self, rows):
+        """Move items to their new level: rows of (line id, level id, date)."""
+        if not rows:
+            return
         self.env.flush_all()
         execute_values(self.env.cr._obj, """
             UPDATE account_move_line aml SET cobranza_level_id = v.level, cobranza_level_date = v.day
               FROM (VALUES %s) AS v(id, level, day) WHERE aml.id = v.id
-        """, [(line_id, level.id, today) for line_id in lines.ids])
-        lines.invalidate_recordset(["cobranza_level_id", "cobranza_level_date"])
+        """, rows, page_size=1000)
+        self.env["account.move.line"].browse([row[0] for row in rows]).invalidate_recordset(
+            ["cobranza_level_id", "cobranza_level_date"],
+        )
 
     @api.model
     def _create_late_fee(self, company, partner, level, overdue_amount):
@@ -275,7 +306,9 @@ class CobranzaDunning(models.AbstractModel):
         today = fields.Date.context_today(self)
         plan = self._plan(company, today, partner_ids=[partner.commercial_partner_id.id], move_ids=move_ids)
         if plan:
-            return self._process_partners(company, today, dict(plan), manual=True)[1]
+            communications = self._process_partners(company, today, dict(plan), manual=True)[1]
+            communications._deliver()
+            return communications
         profile = self.env["cobranza.credit.profile"]._get_or_create(partner, company)
         lines = profile._open_overdue_lines()
         if move_ids is not None:

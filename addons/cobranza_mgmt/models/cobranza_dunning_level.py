@@ -84,6 +84,22 @@ class CobranzaDunningLevel(models.Model):
             return self.company_id.currency_id.round(overdue_amount * self.late_fee_amount / 100.0)
         return 0.0
 
+    def _channels(self):
+        """The communications one event of this level makes, in order."""
+        self.ensure_one()
+        channels = []
+        if self.send_email:
+            channels.append("email")
+        if self.send_text:
+            channels.append(self.text_channel or "sms")
+        if self.print_letter:
+            channels.append("letter")
+        if self.create_call_activity:
+            channels.append("phone")
+        if self.agency_handover:
+            channels.append("agency")
+        return channels
+
     def _actions_label(self):
         """The level's actions in words, e.g. "E-mail, Phone Call Task"."""
         self.ensure_one()

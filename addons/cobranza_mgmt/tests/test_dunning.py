@@ -24,15 +24,19 @@ class DunningCommon(CobranzaAccountCommon):
         cls.profile.collector_id = cls.collector
         cls.Communication = cls.env["cobranza.communication"].sudo()
 
-    def _run(self, batch=1000):
-        """Run the scheduled job the way the cron does, one batch per call, until nothing remains."""
+    def _run(self, batch=1000, deliver=True):
+        """Run the scheduled job the way the cron does, one batch per call, until nothing remains;
+        then, unless told not to, the delivery job that the run triggers."""
         engine = self.env["cobranza.dunning"].with_context(cobranza_dunning_batch=batch)
         calls = 0
         while True:
             calls += 1
             _done, remaining = engine._cron_run(companies=self.company)
             if not remaining or calls > 50:
-                return calls
+                break
+        if deliver:
+            self.env["cobranza.communication"].sudo()._dispatch_queued()
+        return calls
 
     def _comms(self, partner=None, **filters):
         domain = [("partner_id", "=", (partner or self.customer).id), ("company_id", "=", self.company.id)]
@@ -121,7 +125,7 @@ class TestDunningRun(DunningCommon):
             engine._cron_run(companies=self.company)
             raise InterruptedError("worker killed")
         self.assertEqual(len(self.Communication.search([("partner_id", "in", partners.ids)])), 2)
-        calls = self._run(batch=2)
+        calls = self._run(batch=2, deliver=False)
         self.assertEqual(calls, 2)
         for partner in partners:
             self.assertEqual(len(self._comms(partner, channel="email")), 1, partner.name)
@@ -174,7 +178,7 @@ class TestDunningActions(DunningCommon):
 
     def test_letter_queued_then_rendered(self):
         self._invoice(self.customer, 100.0, days_overdue=61)
-        self._run()
+        self._run(deliver=False)
         letter = self._comms(channel="letter")
         self.assertEqual(letter.state, "queued", "documents are rendered after the batch is committed")
         self.Communication._dispatch_queued()
@@ -186,7 +190,7 @@ class TestDunningActions(DunningCommon):
         level_agency = self.levels.filtered(lambda lvl: lvl.offset_days == 90)
         level_agency.write({"agency_handover": True, "agency_partner_id": agency.id})
         self._invoice(self.customer, 100.0, days_overdue=95)
-        self._run()
+        self._run(deliver=False)
         handover = self._comms(channel="agency")
         self.assertEqual(self.profile.agency_partner_id, agency)
         self.assertEqual(self.profile.agency_date, self.today)
@@ -215,7 +219,8 @@ class TestDunningActions(DunningCommon):
         self._invoice(self.customer, 100.0, days_overdue=16)
         self._run()
         failed = self._comms(state="failed")
-        self.assertIn("late fee product", failed.failure_reason)
+        self.assertEqual(set(failed.mapped("channel")), {"email", "phone"})
+        self.assertTrue(all("late fee product" in reason for reason in failed.mapped("failure_reason")))
         self.assertFalse(self._comms(state="queued"))
         self.assertFalse(self.env["mail.mail"].search([("model", "=", "cobranza.communication"),
                                                       ("res_id", "in", self._comms().ids)]))

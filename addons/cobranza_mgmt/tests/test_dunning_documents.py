@@ -24,7 +24,7 @@ class TestDunningDocuments(DunningCommon, HttpCase):
 
     def test_dunning_letter_pdf(self):
         invoice = self._invoice(self.customer, 1234.0, days_overdue=61)
-        self._run()
+        self._run(deliver=False)
         letter = self._comms(channel="letter")
         self._dispatch()
         self.assertEqual(letter.state, "sent")
@@ -41,7 +41,7 @@ class TestDunningDocuments(DunningCommon, HttpCase):
             {"agency_handover": True, "agency_partner_id": agency.id},
         )
         invoice = self._invoice(self.customer, 800.0, days_overdue=95)
-        self._run()
+        self._run(deliver=False)
         self._dispatch()
         case_file = self._comms(channel="agency")
         text = pdf_text(case_file.attachment_id.raw)

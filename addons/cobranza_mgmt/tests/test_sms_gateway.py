@@ -71,7 +71,7 @@ class TestSmsGateway(DunningCommon):
 
     def _remind_and_dispatch(self):
         self._invoice(self.customer, 100.0, days_overdue=3)
-        self._run()
+        self._run(deliver=False)
         sms = self._comms(channel="sms")
         self.assertEqual(sms.state, "queued", "texts leave after the batch is committed")
         self.Communication._dispatch_queued()
