@@ -1,5 +1,8 @@
+import json
 import logging
 import threading
+
+from psycopg2.extras import execute_values
 
 from odoo import api, fields, models
 
@@ -137,6 +140,54 @@ class CobranzaCommunication(models.Model):
             "res_id": self.id,
             "mimetype": "application/pdf" if extension == "pdf" else "text/html",
         })
+
+    @api.model
+    def _bulk_create(self, vals_list):
+        """Insert queued communications in a few statements (the dunning run makes thousands).
+
+        ``vals_list`` items hold plain ids: partner_id, company_id, level_id, collector_id, date,
+        channel, is_manual, amount_due, previous_levels, and lists line_ids / credit_line_ids.
+        :return: the communications, in the order of ``vals_list``
+        """
+        if not vals_list:
+            return self.browse()
+        self.env.flush_all()
+        levels = self.env["cobranza.dunning.level"].browse({vals["level_id"] for vals in vals_list})
+        level_data = {level.id: (level.name, level.stage_id.id) for level in levels}
+        partners = self.env["res.partner"].browse({vals["partner_id"] for vals in vals_list})
+        partner_names = {partner.id: partner.display_name for partner in partners}
+        channels = dict(self._fields["channel"]._description_selection(self.env))
+        rows = []
+        for vals in vals_list:
+            level_name, stage_id = level_data[vals["level_id"]]
+            name = " / ".join([level_name, partner_names[vals["partner_id"]], channels[vals["channel"]],
+                               fields.Date.to_string(vals["date"])])
+            rows.append((
+                name, vals["partner_id"], vals["company_id"], vals.get("collector_id") or None, vals["level_id"],
+                stage_id, vals["channel"], vals["date"], vals.get("is_manual", False), vals.get("amount_due", 0.0),
+                json.dumps(vals.get("previous_levels") or {}), self.env.uid,
+            ))
+        ids = [row[0] for row in execute_values(self.env.cr._obj, """
+            INSERT INTO cobranza_communication
+                   (name, partner_id, company_id, collector_id, level_id, stage_id, channel, date, state, is_manual,
+                    amount_due, previous_levels, create_uid, write_uid, create_date, write_date)
+            SELECT v.name, v.partner_id, v.company_id, v.collector_id, v.level_id, v.stage_id, v.channel, v.day,
+                   'queued', v.manual, v.amount, v.previous::jsonb, v.uid, v.uid,
+                   now() at time zone 'UTC', now() at time zone 'UTC'
+              FROM (VALUES %s) AS v(name, partner_id, company_id, collector_id, level_id, stage_id, channel, day,
+                                    manual, amount, previous, uid)
+            RETURNING id
+        """, rows, template="(%s, %s, %s, %s::int, %s, %s, %s, %s::date, %s, %s::numeric, %s, %s)",
+            page_size=1000, fetch=True)]
+        for query, key in (
+            ("INSERT INTO cobranza_communication_line_rel (communication_id, line_id) VALUES %s", "line_ids"),
+            ("INSERT INTO cobranza_communication_credit_rel (communication_id, line_id) VALUES %s", "credit_line_ids"),
+        ):
+            pairs = [(communication_id, line_id)
+                     for communication_id, vals in zip(ids, vals_list, strict=True) for line_id in vals.get(key, [])]
+            if pairs:
+                execute_values(self.env.cr._obj, query, pairs, page_size=5000)
+        return self.browse(ids)
 
     @api.model
     def _dispatch_queued(self, limit=500):

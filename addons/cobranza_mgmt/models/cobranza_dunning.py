@@ -179,7 +179,7 @@ class CobranzaDunning(models.AbstractModel):
                 common = {
                     "partner_id": partner_id, "company_id": company.id, "level_id": level_id, "date": today,
                     "collector_id": profiles[partner_id].collector_id.id, "is_manual": manual,
-                    "line_ids": [Command.set(line_ids)], "credit_line_ids": [Command.set(partner_credits)],
+                    "line_ids": line_ids, "credit_line_ids": partner_credits,
                     "amount_due": sum(residual[line_id]["amount_residual"] for line_id in line_ids)
                     + sum(credit_amounts[line_id] for line_id in partner_credits),
                     "previous_levels": {
@@ -189,15 +189,16 @@ class CobranzaDunning(models.AbstractModel):
                 channels = level._channels()
                 events.append((partner_id, level, line_ids, len(vals_list), len(channels)))
                 vals_list += [{**common, "channel": channel} for channel in channels]
-        communications = self.env["cobranza.communication"].create(vals_list)
+        communications = self.env["cobranza.communication"]._bulk_create(vals_list)
 
         advanced, logs = [], {}
         for partner_id, level, line_ids, first, count in events:
             event_communications = communications[first:first + count]
             try:
-                with self.env.cr.savepoint():
-                    self._apply_side_actions(company, today, profiles[partner_id], level, line_ids,
-                                             communications=event_communications, residual=residual)
+                if level._has_side_actions():  # a savepoint only where something can fail
+                    with self.env.cr.savepoint():
+                        self._apply_side_actions(company, today, profiles[partner_id], level, line_ids,
+                                                 communications=event_communications, residual=residual)
             except Exception as error:  # noqa: BLE001 - one customer's failure must not stop the others
                 _logger.warning("Collections: dunning %s failed: %s", profiles[partner_id].partner_id.display_name,
                                 error)

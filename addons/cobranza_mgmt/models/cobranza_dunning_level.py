@@ -84,6 +84,11 @@ class CobranzaDunningLevel(models.Model):
             return self.company_id.currency_id.round(overdue_amount * self.late_fee_amount / 100.0)
         return 0.0
 
+    def _has_side_actions(self):
+        """Whether the level does more than communicate (late fee, credit hold, agency hand-over)."""
+        self.ensure_one()
+        return self.late_fee_type != "none" or self.set_credit_hold or self.agency_handover
+
     def _channels(self):
         """The communications one event of this level makes, in order."""
         self.ensure_one()

@@ -130,6 +130,15 @@ class ResPartner(models.Model):
                 )
         return problems
 
+    def action_cobranza_open_overdue_invoices(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("cobranza_mgmt.account_move_action_overdue")
+        action["domain"] = [
+            ("move_type", "=", "out_invoice"), ("commercial_partner_id", "=", self.commercial_partner_id.id),
+            ("company_id", "=", self.env.company.id),
+        ]
+        return action
+
     def action_cobranza_open_profile(self):
         self.ensure_one()
         profile = self.cobranza_profile_id or self.env["cobranza.credit.profile"]._get_or_create(

@@ -28,6 +28,14 @@ class TestCreditAccess(CobranzaAccountCommon):
         own = self.customer.with_user(self.collector).with_company(self.company)
         self.assertEqual(own.cobranza_profile_id, self.mine)
 
+    def test_partner_tab_opens_overdue_invoices(self):
+        overdue = self._invoice(self.customer, 100.0, days_overdue=5)
+        self._invoice(self.other_customer, 100.0, days_overdue=5)
+        action = self.customer.with_company(self.company).action_cobranza_open_overdue_invoices()
+        self.assertIn("search_default_late", action["context"])
+        found = self.env["account.move"].search(action["domain"] + [("invoice_date_due", "<", self.today)])
+        self.assertEqual(found, overdue)
+
     def test_manager_sees_every_portfolio(self):
         visible = self.Profile.with_user(self.manager).search([])
         self.assertIn(self.mine, visible)
