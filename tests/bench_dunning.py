@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import run_tests  # noqa: E402
-from bench_segmentation import clone_sql  # noqa: E402
+from bench_segmentation import clone_portfolio  # noqa: E402
 
 OCA_WHEEL = "odoo-addon-account-credit-control==18.0.2.0.2.6"
 
@@ -60,35 +60,8 @@ def build(env, partners, invoices):
     receivable = invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
     env.flush_all()
     cr = env.cr
-    clone_sql(cr, "res_partner", partner.id, partners, {
-        "name": "'Cliente ' || gs.n", "complete_name": "'Cliente ' || gs.n", "commercial_partner_id": "NULL",
-        "email": "'cliente' || gs.n || '@example.com'", "email_normalized": "'cliente' || gs.n || '@example.com'",
-    })
-    cr.execute("UPDATE res_partner SET commercial_partner_id = id WHERE name LIKE 'Cliente %' "
-               "AND commercial_partner_id IS NULL")
-    cr.execute("SELECT min(id) FROM res_partner WHERE name LIKE 'Cliente %'")
-    first_partner = cr.fetchone()[0]
-    due = "(CURRENT_DATE - ((gs.n::bigint * 7919) %% 220 - 20)::int)"
-    amount = "(50 + (gs.n::bigint * 104729) %% 1950)::numeric"
-    clone_sql(cr, "account_move", invoice.id, invoices, {
-        "name": "'BENCH/' || gs.n", "partner_id": f"{first_partner} + gs.n %% {partners}",
-        "commercial_partner_id": f"{first_partner} + gs.n %% {partners}",
-        "invoice_date_due": due, "invoice_date": f"{due} - 30", "date": f"{due} - 30",
-        "amount_total": amount, "amount_total_signed": amount, "amount_residual": amount,
-        "amount_residual_signed": amount, "amount_untaxed": amount, "amount_untaxed_signed": amount,
-        "payment_reference": "'BENCH/' || gs.n", "access_token": "md5(gs.n::text)",
-    })
-    cr.execute("""
-        CREATE TEMP TABLE bench_moves AS
-        SELECT id AS move_id, substr(name, 7)::int AS g, partner_id, invoice_date_due AS due, amount_total AS amount
-          FROM account_move WHERE name LIKE 'BENCH/%'
-    """)
-    clone_sql(cr, "account_move_line", receivable.id, invoices, {
-        "move_id": "b.move_id", "move_name": "'BENCH/' || b.g", "partner_id": "b.partner_id",
-        "date_maturity": "b.due", "date": "b.due - 30", "invoice_date": "b.due - 30",
-        "debit": "b.amount", "credit": "0", "balance": "b.amount", "amount_currency": "b.amount",
-        "amount_residual": "b.amount", "amount_residual_currency": "b.amount", "reconciled": "false",
-    }, extra_from="JOIN bench_moves b ON b.g = gs.n")
+    clone_portfolio(env.cr, partner, invoice, receivable, partners=partners, invoices=invoices,
+                    days_back=200, days_ahead=20)
     cr.execute("ANALYZE")
     env.invalidate_all()
     return receivable.account_id

@@ -39,6 +39,44 @@ def clone_sql(cr, table, template_id, count, overrides, *, extra_from=""):
     )
 
 
+def clone_portfolio(cr, partner, invoice, receivable, *, partners, invoices, days_back, days_ahead):
+    """Clone ``partner`` into PARTNERS customers and ``invoice`` (with its receivable item) into
+    INVOICES open invoices spread over them, due from ``days_back`` days ago to ``days_ahead``
+    days ahead, amounts 50..2000. Leaves a temporary table bench_moves (move_id, g, partner_id,
+    due, amount)."""
+    clone_sql(cr, "res_partner", partner.id, partners, {
+        "name": "'Cliente ' || gs.n", "complete_name": "'Cliente ' || gs.n", "commercial_partner_id": "NULL",
+        "email": "'cliente' || gs.n || '@example.com'", "email_normalized": "'cliente' || gs.n || '@example.com'",
+    })
+    cr.execute("UPDATE res_partner SET commercial_partner_id = id WHERE name LIKE 'Cliente %' "
+               "AND commercial_partner_id IS NULL")
+    cr.execute("SELECT min(id) FROM res_partner WHERE name LIKE 'Cliente %'")
+    first_partner = cr.fetchone()[0]
+    span = days_back + days_ahead
+    due = f"(CURRENT_DATE - ((gs.n::bigint * 7919) %% {span} - {days_ahead})::int)"
+    amount = "(50 + (gs.n::bigint * 104729) %% 1950)::numeric"
+    clone_sql(cr, "account_move", invoice.id, invoices, {
+        "name": "'BENCH/' || gs.n", "partner_id": f"{first_partner} + gs.n %% {partners}",
+        "commercial_partner_id": f"{first_partner} + gs.n %% {partners}",
+        "invoice_date_due": due, "invoice_date": f"{due} - 30", "date": f"{due} - 30",
+        "amount_total": amount, "amount_total_signed": amount, "amount_residual": amount,
+        "amount_residual_signed": amount, "amount_untaxed": amount, "amount_untaxed_signed": amount,
+        "payment_state": "'not_paid'", "payment_reference": "'BENCH/' || gs.n", "access_token": "md5(gs.n::text)",
+    })
+    cr.execute("""
+        CREATE TEMP TABLE bench_moves AS
+        SELECT id AS move_id, substr(name, 7)::int AS g, partner_id, invoice_date_due AS due, amount_total AS amount
+          FROM account_move WHERE name LIKE 'BENCH/%'
+    """)
+    clone_sql(cr, "account_move_line", receivable.id, invoices, {
+        "move_id": "b.move_id", "move_name": "'BENCH/' || b.g", "partner_id": "b.partner_id",
+        "date_maturity": "b.due", "date": "b.due - 30", "invoice_date": "b.due - 30",
+        "debit": "b.amount", "credit": "0", "balance": "b.amount", "amount_currency": "b.amount",
+        "amount_residual": "b.amount", "amount_residual_currency": "b.amount", "reconciled": "false",
+        "full_reconcile_id": "NULL", "matching_number": "NULL",
+    }, extra_from="JOIN bench_moves b ON b.g = gs.n")
+
+
 def build(env, partners, invoices):
     from odoo import Command, fields
 
@@ -62,37 +100,9 @@ def build(env, partners, invoices):
     env.flush_all()
     cr = env.cr
 
-    clone_sql(cr, "res_partner", partner.id, partners, {
-        "name": "'Cliente ' || gs.n", "complete_name": "'Cliente ' || gs.n", "commercial_partner_id": "NULL",
-    })
-    cr.execute("UPDATE res_partner SET commercial_partner_id = id WHERE name LIKE 'Cliente %' "
-               "AND commercial_partner_id IS NULL")
-    cr.execute("SELECT min(id) FROM res_partner WHERE name LIKE 'Cliente %'")
-    first_partner = cr.fetchone()[0]
-
     # Invoices: due between 300 days ago and 60 days ahead, amounts 50..2000.
-    due = "(CURRENT_DATE - ((gs.n::bigint * 7919) %% 360 - 60)::int)"
-    amount = "(50 + (gs.n::bigint * 104729) %% 1950)::numeric"
-    clone_sql(cr, "account_move", invoice.id, invoices, {
-        "name": "'BENCH/' || gs.n", "partner_id": f"{first_partner} + gs.n %% {partners}",
-        "commercial_partner_id": f"{first_partner} + gs.n %% {partners}",
-        "invoice_date_due": due, "invoice_date": f"{due} - 30", "date": f"{due} - 30",
-        "amount_total": amount, "amount_total_signed": amount, "amount_residual": amount,
-        "amount_residual_signed": amount, "amount_untaxed": amount, "amount_untaxed_signed": amount,
-        "payment_state": "'not_paid'", "payment_reference": "'BENCH/' || gs.n",
-    })
-    cr.execute("""
-        CREATE TEMP TABLE bench_moves AS
-        SELECT id AS move_id, substr(name, 7)::int AS g, partner_id, invoice_date_due AS due, amount_total AS amount
-          FROM account_move WHERE name LIKE 'BENCH/%'
-    """)
-    clone_sql(cr, "account_move_line", receivable.id, invoices, {
-        "move_id": "b.move_id", "move_name": "'BENCH/' || b.g", "partner_id": "b.partner_id",
-        "date_maturity": "b.due", "date": "b.due - 30", "invoice_date": "b.due - 30",
-        "debit": "b.amount", "credit": "0", "balance": "b.amount", "amount_currency": "b.amount",
-        "amount_residual": "b.amount", "amount_residual_currency": "b.amount", "reconciled": "false",
-        "full_reconcile_id": "NULL", "matching_number": "NULL",
-    }, extra_from="JOIN bench_moves b ON b.g = gs.n")
+    clone_portfolio(cr, partner, invoice, receivable, partners=partners, invoices=invoices,
+                    days_back=300, days_ahead=60)
     # Most due invoices paid (a third of the customers pay everything), each customer with its own
     # lateness; 2 in 5 paid in full, the others 40 %; one payment line and partial each.
     cr.execute("""
