@@ -165,7 +165,7 @@ class CobranzaDunning(models.AbstractModel):
         credits = self._unapplied_credits(company, locked)
         all_line_ids = [line_id for partner_id in locked for ids in plan[partner_id].values() for line_id in ids]
         residual = {line["id"]: line for line in Line.browse(all_line_ids).read(
-            ["amount_residual", "cobranza_level_id"], load=None,
+            ["amount_residual", "cobranza_level_id", "move_name"], load=None,
         )}
         credit_amounts = {line["id"]: line["amount_residual"] for line in Line.browse(
             [line_id for ids in credits.values() for line_id in ids]).read(["amount_residual"], load=None)}
@@ -195,10 +195,13 @@ class CobranzaDunning(models.AbstractModel):
         for partner_id, level, line_ids, first, count in events:
             event_communications = communications[first:first + count]
             try:
-                if level._has_side_actions():  # a savepoint only where something can fail
+                if level._may_fail():  # a savepoint only where something can fail
                     with self.env.cr.savepoint():
                         self._apply_side_actions(company, today, profiles[partner_id], level, line_ids,
                                                  communications=event_communications, residual=residual)
+                elif level._has_side_actions():
+                    self._apply_side_actions(company, today, profiles[partner_id], level, line_ids,
+                                             communications=event_communications, residual=residual)
             except Exception as error:  # noqa: BLE001 - one customer's failure must not stop the others
                 _logger.warning("Collections: dunning %s failed: %s", profiles[partner_id].partner_id.display_name,
                                 error)
@@ -211,7 +214,7 @@ class CobranzaDunning(models.AbstractModel):
             logs.setdefault(partner_id, []).append(self.env._(
                 "Dunning level %(level)s (%(channels)s) for %(invoices)s.",
                 level=level.name, channels=level._actions_label() or self.env._("no channel"),
-                invoices=", ".join(Line.browse(line_ids).move_id.mapped("name")),
+                invoices=", ".join(sorted({residual[line_id]["move_name"] for line_id in line_ids})),
             ))
         self._advance_many(advanced)
         if logs:

@@ -89,6 +89,11 @@ class CobranzaDunningLevel(models.Model):
         self.ensure_one()
         return self.late_fee_type != "none" or self.set_credit_hold or self.agency_handover
 
+    def _may_fail(self):
+        """Whether the level's side actions can fail for one customer (a late fee invoice can)."""
+        self.ensure_one()
+        return self.late_fee_type != "none"
+
     def _channels(self):
         """The communications one event of this level makes, in order."""
         self.ensure_one()
