@@ -116,11 +116,18 @@ def start_local_cluster(params):
         f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN "
         f"CREATE ROLE \"{role}\" LOGIN CREATEDB PASSWORD '{password}'; END IF; END $$;"
     )
-    subprocess.run(
-        ["runuser", "-u", "postgres", "--", "psql", "-q", "-p", str(params["port"]), "-c", sql],
-        check=True, capture_output=True,
-    )
-    return True
+    for _attempt in range(15):  # the server may still be starting up
+        created = subprocess.run(
+            ["runuser", "-u", "postgres", "--", "psql", "-q", "-U", "postgres", "-p", str(params["port"]),
+             "-d", "postgres", "-c", sql],
+            capture_output=True, text=True, check=False, cwd="/",
+            env={key: value for key, value in os.environ.items() if not key.startswith("PG")},
+        )
+        if created.returncode == 0:
+            return True
+        time.sleep(1)
+    die(f"could not create the PostgreSQL role {params['user']}: {created.stderr.strip()}")
+    return False
 
 
 def ensure_postgres(params):
