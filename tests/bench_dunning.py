@@ -20,9 +20,7 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 import zipfile
 from pathlib import Path
 
@@ -31,7 +29,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import run_tests  # noqa: E402
-from bench_segmentation import clone_portfolio  # noqa: E402
+from bench_segmentation import bench_database, clone_portfolio  # noqa: E402
 
 OCA_WHEEL = "odoo-addon-account-credit-control==18.0.2.0.2.6"
 
@@ -118,43 +116,18 @@ def measure(env):
 
 
 def main():
-    import odoo
-    from odoo import SUPERUSER_ID, api
-
     partners = int(os.environ.get("PARTNERS", "10000"))
     invoices = int(os.environ.get("INVOICES", "100000"))
-    params = run_tests.pg_params()
-    run_tests.ensure_postgres(params)
-    dbname = f"cobranza_bench_{uuid.uuid4().hex[:8]}"
-    workdir = Path(tempfile.mkdtemp(prefix="cobranza_bench_"))
-    config = run_tests.write_config(workdir, params, dbname)
-    oca_path = fetch_oca(workdir)
-    config.write_text(config.read_text().replace(
-        f"addons_path = {run_tests.ADDONS}", f"addons_path = {run_tests.ADDONS},{oca_path}",
-    ))
-    try:
-        run_tests.say(f"installing cobranza_mgmt and OCA account_credit_control (no demo) into {dbname}")
-        subprocess.run(run_tests.odoo_command(config, "-d", dbname, "-i", "cobranza_mgmt,account_credit_control",
-                                              "--stop-after-init", "--without-demo=all", "--log-level=warn"),
-                       check=True)
-        odoo.tools.config.parse_config(["-c", str(config), "--log-level=warn"])
-        registry = odoo.modules.registry.Registry(dbname)
-        with registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            started = time.perf_counter()
-            receivable_account = build(env, partners, invoices)
-            policy = env.ref("account_credit_control.credit_control_3_time")
-            policy.account_ids = receivable_account
-            env.company.credit_policy_id = policy
-            cr.commit()
-            run_tests.say(f"built {partners} customers and {invoices} open invoices "
-                          f"in {time.perf_counter() - started:.1f}s")
-            figures = measure(env)
-            cr.rollback()
-        odoo.sql_db.close_db(dbname)
-    finally:
-        run_tests.drop_database(params, dbname)
-        run_tests.shutil.rmtree(workdir, ignore_errors=True)
+    with bench_database(["cobranza_mgmt", "account_credit_control"], extra_addons=fetch_oca) as env:
+        started = time.perf_counter()
+        receivable_account = build(env, partners, invoices)
+        policy = env.ref("account_credit_control.credit_control_3_time")
+        policy.account_ids = receivable_account
+        env.company.credit_policy_id = policy
+        env.cr.commit()
+        run_tests.say(f"built {partners} customers and {invoices} open invoices "
+                      f"in {time.perf_counter() - started:.1f}s")
+        figures = measure(env)
     print(json.dumps({"partners": partners, "invoices": invoices, **figures}))
 
 

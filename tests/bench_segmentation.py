@@ -14,6 +14,7 @@ import os
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -137,51 +138,64 @@ def build(env, partners, invoices):
     return paid
 
 
-def main():
+@contextmanager
+def bench_database(modules, extra_addons=None):
+    """A temporary database with ``modules`` installed (no demo); yields a superuser env whose
+    transaction is rolled back, then drops the database. ``extra_addons(workdir)`` may return
+    one more addons path (a module fetched for the comparison)."""
     import odoo
     from odoo import SUPERUSER_ID, api
 
-    partners = int(os.environ.get("PARTNERS", "10000"))
-    invoices = int(os.environ.get("INVOICES", "200000"))
     params = run_tests.pg_params()
     run_tests.ensure_postgres(params)
     dbname = f"cobranza_bench_{uuid.uuid4().hex[:8]}"
     workdir = Path(run_tests.tempfile.mkdtemp(prefix="cobranza_bench_"))
     config = run_tests.write_config(workdir, params, dbname)
+    if extra_addons:
+        config.write_text(config.read_text().replace(
+            f"addons_path = {run_tests.ADDONS}", f"addons_path = {run_tests.ADDONS},{extra_addons(workdir)}",
+        ))
     try:
-        run_tests.say(f"installing cobranza_mgmt (no demo) into {dbname}")
+        run_tests.say(f"installing {', '.join(modules)} (no demo) into {dbname}")
         run_tests.subprocess.run(
-            run_tests.odoo_command(config, "-d", dbname, "-i", "cobranza_mgmt", "--stop-after-init",
+            run_tests.odoo_command(config, "-d", dbname, "-i", ",".join(modules), "--stop-after-init",
                                    "--without-demo=all", "--log-level=warn"),
             check=True,
         )
         odoo.tools.config.parse_config(["-c", str(config), "--log-level=warn"])
         registry = odoo.modules.registry.Registry(dbname)
         with registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            started = time.perf_counter()
-            paid = build(env, partners, invoices)
-            cr.commit()
-            run_tests.say(f"built {partners} customers, {invoices} invoices, {paid} payments "
-                          f"in {time.perf_counter() - started:.1f}s")
-            profile = env["cobranza.credit.profile"]
-            runs = []
-            for _attempt in range(2):
-                env.invalidate_all()
-                queries = cr.sql_log_count
-                started = time.perf_counter()
-                profile._refresh_behaviour(companies=env.company)
-                env.flush_all()
-                runs.append((time.perf_counter() - started, cr.sql_log_count - queries))
-            cr.execute("SELECT count(*), count(*) FILTER (WHERE is_on_hold) FROM cobranza_credit_profile")
-            profiles, held = cr.fetchone()
-            cr.execute("SELECT segment, count(*) FROM cobranza_credit_profile GROUP BY 1 ORDER BY 1")
-            segments = dict(cr.fetchall())
+            yield api.Environment(cr, SUPERUSER_ID, {})
             cr.rollback()
         odoo.sql_db.close_db(dbname)
     finally:
         run_tests.drop_database(params, dbname)
         run_tests.shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main():
+    partners = int(os.environ.get("PARTNERS", "10000"))
+    invoices = int(os.environ.get("INVOICES", "200000"))
+    with bench_database(["cobranza_mgmt"]) as env:
+        cr = env.cr
+        started = time.perf_counter()
+        paid = build(env, partners, invoices)
+        cr.commit()
+        run_tests.say(f"built {partners} customers, {invoices} invoices, {paid} payments "
+                      f"in {time.perf_counter() - started:.1f}s")
+        profile = env["cobranza.credit.profile"]
+        runs = []
+        for _attempt in range(2):
+            env.invalidate_all()
+            queries = cr.sql_log_count
+            started = time.perf_counter()
+            profile._refresh_behaviour(companies=env.company)
+            env.flush_all()
+            runs.append((time.perf_counter() - started, cr.sql_log_count - queries))
+        cr.execute("SELECT count(*), count(*) FILTER (WHERE is_on_hold) FROM cobranza_credit_profile")
+        profiles, held = cr.fetchone()
+        cr.execute("SELECT segment, count(*) FROM cobranza_credit_profile GROUP BY 1 ORDER BY 1")
+        segments = dict(cr.fetchall())
     print(f"first run (creates profiles): {runs[0][0]:.2f}s, {runs[0][1]} queries")
     print(f"second run (updates them):    {runs[1][0]:.2f}s, {runs[1][1]} queries")
     print(f"profiles: {profiles}, on hold: {held}, segments: {segments}")
