@@ -146,7 +146,7 @@ class CobranzaCommunication(models.Model):
         """Insert queued communications in a few statements (the dunning run makes thousands).
 
         ``vals_list`` items hold plain ids: partner_id, company_id, level_id, collector_id, date,
-        channel, is_manual, amount_due, previous_levels, and lists line_ids / credit_line_ids.
+        channel, is_manual, amount_due, previous_levels, message_id, and lists line_ids / credit_line_ids.
         :return: the communications, in the order of ``vals_list``
         """
         if not vals_list:
@@ -165,19 +165,19 @@ class CobranzaCommunication(models.Model):
             rows.append((
                 name, vals["partner_id"], vals["company_id"], vals.get("collector_id") or None, vals["level_id"],
                 stage_id, vals["channel"], vals["date"], vals.get("is_manual", False), vals.get("amount_due", 0.0),
-                json.dumps(vals.get("previous_levels") or {}), self.env.uid,
+                json.dumps(vals.get("previous_levels") or {}), vals.get("message_id") or None, self.env.uid,
             ))
         ids = [row[0] for row in execute_values(self.env.cr._obj, """
             INSERT INTO cobranza_communication
                    (name, partner_id, company_id, collector_id, level_id, stage_id, channel, date, state, is_manual,
-                    amount_due, previous_levels, create_uid, write_uid, create_date, write_date)
+                    amount_due, previous_levels, message_id, create_uid, write_uid, create_date, write_date)
             SELECT v.name, v.partner_id, v.company_id, v.collector_id, v.level_id, v.stage_id, v.channel, v.day,
-                   'queued', v.manual, v.amount, v.previous::jsonb, v.uid, v.uid,
+                   'queued', v.manual, v.amount, v.previous::jsonb, v.message, v.uid, v.uid,
                    now() at time zone 'UTC', now() at time zone 'UTC'
               FROM (VALUES %s) AS v(name, partner_id, company_id, collector_id, level_id, stage_id, channel, day,
-                                    manual, amount, previous, uid)
+                                    manual, amount, previous, message, uid)
             RETURNING id
-        """, rows, template="(%s, %s, %s, %s::int, %s, %s, %s, %s::date, %s, %s::numeric, %s, %s)",
+        """, rows, template="(%s, %s, %s, %s::int, %s, %s, %s, %s::date, %s, %s::numeric, %s, %s::int, %s)",
             page_size=1000, fetch=True)]
         for query, key in (
             ("INSERT INTO cobranza_communication_line_rel (communication_id, line_id) VALUES %s", "line_ids"),

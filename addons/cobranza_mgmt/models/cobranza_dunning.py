@@ -7,6 +7,7 @@ from psycopg2.extras import execute_values
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
+from odoo.tools.mail import generate_tracking_message_id
 
 _logger = logging.getLogger(__name__)
 
@@ -30,37 +31,37 @@ class CobranzaDunning(models.AbstractModel):
     # ------------------------------------------------------------------ candidates
 
     @api.model
-    def _candidate_rows(self, company, today, partner_ids=None, move_ids=None):
-        """(line id, commercial partner id, next level id) for every open customer-invoice item of
-        ``company`` that reached a level above its current one and is not excluded.
+    def _candidate_query(self, company, today, partner_ids=None, move_ids=None):
+        """SQL selecting (line id, commercial partner id, next level id) of every open customer-invoice
+        item of ``company`` that reached a level above its current one and is not excluded.
 
         An item that skipped levels (e.g. already 40 days late when first seen) gets the highest
-        level it reached, once: customers are not sent every missed letter on the same day.
+        level it reached, once: customers are not sent every missed letter on the same day. Each
+        level owns the band of days late from its offset to the next level's, so finding an item's
+        level is a range join against a handful of rows, not a sub-query per item.
         """
         filters = [SQL()]
         if partner_ids is not None:
             filters.append(SQL("AND aml.partner_id = ANY(%s)", list(partner_ids)))
         if move_ids is not None:
             filters.append(SQL("AND aml.move_id = ANY(%s)", list(move_ids)))
-        self.env.flush_all()
-        self.env.cr.execute(SQL(
+        return SQL(
             """
-            SELECT aml.id, aml.partner_id, nxt.id
+            WITH band AS (
+                SELECT id, offset_days AS low,
+                       LEAD(offset_days) OVER (ORDER BY offset_days, id) AS high
+                  FROM cobranza_dunning_level
+                 WHERE company_id = %(company)s AND active
+            )
+            SELECT aml.id AS line_id, aml.partner_id, band.id AS level_id
               FROM account_move_line aml
               JOIN account_account account ON account.id = aml.account_id
               JOIN account_move move ON move.id = aml.move_id
               LEFT JOIN cobranza_dunning_level cur ON cur.id = aml.cobranza_level_id
               LEFT JOIN cobranza_credit_profile profile
                      ON profile.partner_id = aml.partner_id AND profile.company_id = aml.company_id
-              CROSS JOIN LATERAL (
-                    SELECT level.id
-                      FROM cobranza_dunning_level level
-                     WHERE level.company_id = aml.company_id AND level.active
-                       AND level.offset_days <= %(today)s - aml.date_maturity
-                       AND level.offset_days > COALESCE(cur.offset_days, -2147483648)
-                     ORDER BY level.offset_days DESC
-                     LIMIT 1
-              ) nxt
+              JOIN band ON %(today)s - aml.date_maturity >= band.low
+                       AND (band.high IS NULL OR %(today)s - aml.date_maturity < band.high)
              WHERE aml.company_id = %(company)s
                AND account.account_type = 'asset_receivable'
                AND aml.parent_state = 'posted'
@@ -68,6 +69,7 @@ class CobranzaDunning(models.AbstractModel):
                AND NOT aml.reconciled
                AND aml.amount_residual > 0
                AND aml.partner_id IS NOT NULL
+               AND band.low > COALESCE(cur.offset_days, -2147483648)
                AND NOT COALESCE(move.cobranza_is_disputed, FALSE)
                AND NOT COALESCE(profile.is_dunning_excluded, FALSE)
                AND NOT EXISTS (
@@ -78,12 +80,50 @@ class CobranzaDunning(models.AbstractModel):
                )
                %(exclusions)s
                %(filters)s
-             ORDER BY aml.partner_id, aml.id
             """,
             today=today, company=company.id, filters=SQL(" ").join(filters),
             exclusions=self._extra_exclusions(today),
+        )
+
+    @api.model
+    def _candidate_rows(self, company, today, partner_ids=None, move_ids=None):
+        """(line id, commercial partner id, next level id) of what is due today (see ``_candidate_query``)."""
+        self.env.flush_all()
+        self.env.cr.execute(SQL(
+            "SELECT line_id, partner_id, level_id FROM (%s) candidate ORDER BY partner_id, line_id",
+            self._candidate_query(company, today, partner_ids, move_ids),
         ))
         return self.env.cr.fetchall()
+
+    @api.model
+    def _plan_batch(self, company, today, limit):
+        """The plan of the first ``limit`` customers with something due, and how many more have.
+
+        Only that batch's items leave the database: the run's cost per batch does not grow with
+        the rows of the customers still waiting.
+        :return: ({partner id: {level id: [line ids]}}, number of further customers)
+        """
+        self.env.flush_all()
+        if limit <= 0:
+            self.env.cr.execute(SQL("SELECT count(DISTINCT partner_id) FROM (%s) candidate",
+                                    self._candidate_query(company, today)))
+            return {}, self.env.cr.fetchone()[0]
+        self.env.cr.execute(SQL(
+            """
+            WITH candidate AS MATERIALIZED (%(candidates)s),
+                 chosen AS (SELECT DISTINCT partner_id FROM candidate ORDER BY partner_id LIMIT %(limit)s)
+            SELECT candidate.line_id, candidate.partner_id, candidate.level_id,
+                   (SELECT count(DISTINCT partner_id) FROM candidate)
+              FROM candidate JOIN chosen USING (partner_id)
+             ORDER BY candidate.partner_id, candidate.line_id
+            """,
+            candidates=self._candidate_query(company, today), limit=limit,
+        ))
+        rows = self.env.cr.fetchall()
+        plan = defaultdict(lambda: defaultdict(list))
+        for line_id, partner_id, level_id, _total in rows:
+            plan[partner_id][level_id].append(line_id)
+        return plan, (rows[0][3] - len(plan)) if rows else 0
 
     @api.model
     def _extra_exclusions(self, today):
@@ -114,15 +154,18 @@ class CobranzaDunning(models.AbstractModel):
         for company in companies:
             if not self.env["cobranza.dunning.level"].sudo().search_count([("company_id", "=", company.id)], limit=1):
                 continue
-            plan = self.sudo().with_company(company)._plan(company, today)
-            partner_ids = sorted(plan)
-            batch, rest = partner_ids[:batch_size - done], partner_ids[batch_size - done:]
-            remaining += len(rest)
-            if batch:
+            if done >= batch_size:  # this call's batch is full: count what waits, take nothing more
+                _plan, waiting = self.sudo().with_company(company)._plan_batch(company, today, 0)
+                remaining += waiting
+                continue
+            plan, waiting = self.sudo().with_company(company)._plan_batch(company, today, batch_size - done)
+            remaining += waiting
+            if plan:
                 handled, _communications = self.sudo().with_company(company)._process_partners(
-                    company, today, {p: plan[p] for p in batch},
+                    company, today, dict(plan),
                 )
                 done += handled
+                remaining += len(plan) - handled  # locked by another worker: still to do
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return done, remaining
 
@@ -189,10 +232,18 @@ class CobranzaDunning(models.AbstractModel):
                 channels = level._channels()
                 events.append((partner_id, level, line_ids, len(vals_list), len(channels)))
                 vals_list += [{**common, "channel": channel} for channel in channels]
+        # One chatter note per customer, written before the communications so they can point to it;
+        # a customer whose side action fails below gets its note rewritten.
+        logs = {}
+        for partner_id, level, line_ids, _first, _count in events:
+            logs.setdefault(partner_id, []).append(self._event_text(level, line_ids, residual))
+        notes = self._log_notes(logs)
+        for vals in vals_list:
+            vals["message_id"] = notes.get(vals["partner_id"])
         communications = self.env["cobranza.communication"]._bulk_create(vals_list)
 
-        advanced, logs = [], {}
-        for partner_id, level, line_ids, first, count in events:
+        advanced, failed = [], {}
+        for index, (partner_id, level, line_ids, first, count) in enumerate(events):
             event_communications = communications[first:first + count]
             try:
                 if level._may_fail():  # a savepoint only where something can fail
@@ -206,32 +257,71 @@ class CobranzaDunning(models.AbstractModel):
                 _logger.warning("Collections: dunning %s failed: %s", profiles[partner_id].partner_id.display_name,
                                 error)
                 event_communications.write({"state": "failed", "failure_reason": str(error)})
-                logs.setdefault(partner_id, []).append(self.env._(
-                    "Dunning level %(level)s failed: %(error)s", level=level.name, error=error,
-                ))
+                failed[index] = error
                 continue
             advanced += [(line_id, level.id, today) for line_id in line_ids]
-            logs.setdefault(partner_id, []).append(self.env._(
-                "Dunning level %(level)s (%(channels)s) for %(invoices)s.",
-                level=level.name, channels=level._actions_label() or self.env._("no channel"),
-                invoices=", ".join(sorted({residual[line_id]["move_name"] for line_id in line_ids})),
-            ))
         self._advance_many(advanced)
-        if logs:
-            messages = self.env["res.partner"].browse(list(logs)).sudo()._message_log_batch(
-                bodies={partner_id: Markup("<br/>").join(texts) for partner_id, texts in logs.items()},
-            )
-            by_partner = {message.res_id: message.id for message in messages}
-            self.env.flush_all()
-            execute_values(self.env.cr._obj, """
-                UPDATE cobranza_communication c SET message_id = v.message FROM (VALUES %s) AS v(id, message)
-                 WHERE c.id = v.id
-            """, [(c.id, by_partner[c.partner_id.id]) for c in communications if c.partner_id.id in by_partner],
-                page_size=1000)
-            communications.invalidate_recordset(["message_id"])
-        if communications.filtered(lambda c: c.state == "queued"):
+        if failed:
+            self._rewrite_failed_notes(events, failed, notes, residual)
+        if communications and len(failed) < len(events):
             self.env.ref("cobranza_mgmt.ir_cron_dispatch_queued")._trigger()
         return len(locked), communications
+
+    @api.model
+    def _rewrite_failed_notes(self, events, failed, notes, residual):
+        """Say in the chatter note of each customer with a failed event ({event index: error}) what failed."""
+        partners = {events[index][0] for index in failed}
+        texts = {}
+        for index, (partner_id, level, line_ids, _first, _count) in enumerate(events):
+            if partner_id in partners:
+                texts.setdefault(partner_id, []).append(
+                    self.env._("Dunning level %(level)s failed: %(error)s", level=level.name, error=failed[index])
+                    if index in failed else self._event_text(level, line_ids, residual)
+                )
+        for partner_id, partner_texts in texts.items():
+            self.env["mail.message"].sudo().browse(notes[partner_id]).body = Markup("<br/>").join(partner_texts)
+
+    @api.model
+    def _event_text(self, level, line_ids, residual):
+        """The chatter line of one dunning event."""
+        return self.env._(
+            "Dunning level %(level)s (%(channels)s) for %(invoices)s.",
+            level=level.name, channels=level._actions_label() or self.env._("no channel"),
+            invoices=", ".join(sorted({residual[line_id]["move_name"] for line_id in line_ids})),
+        )
+
+    @api.model
+    def _log_notes(self, texts):
+        """Log one internal note per customer in a single statement: ``texts`` is {partner id: [lines]}.
+
+        What ``mail.thread._message_log_batch`` stores, without its per-message ORM work (the run
+        writes thousands of notes): same author, subtype, type, reply-to and tracking message id.
+        :return: {partner id: mail.message id}
+        """
+        if not texts:
+            return {}
+        Thread = self.env["res.partner"].sudo()
+        author_id, email_from = Thread._message_compute_author(None, None, raise_on_email=False)
+        reply_to = self.env["mail.thread"]._notify_get_reply_to(default=email_from)[False]
+        subtype_id = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note")
+        self.env.flush_all()
+        rows = [(
+            partner_id, str(Markup("<br/>").join(lines)),
+            generate_tracking_message_id("message-notify"), subtype_id, author_id or None, email_from or None,
+            reply_to or None, self.env.uid,
+        ) for partner_id, lines in texts.items()]
+        result = execute_values(self.env.cr._obj, """
+            INSERT INTO mail_message (model, res_id, body, message_id, message_type, subtype_id, is_internal,
+                                      author_id, email_from, reply_to, email_add_signature, date,
+                                      create_uid, write_uid, create_date, write_date)
+            SELECT 'res.partner', v.res_id, v.body, v.message_id, 'notification', v.subtype_id, TRUE,
+                   v.author_id, v.email_from, v.reply_to, FALSE, now() at time zone 'UTC',
+                   v.uid, v.uid, now() at time zone 'UTC', now() at time zone 'UTC'
+              FROM (VALUES %s) AS v(res_id, body, message_id, subtype_id, author_id, email_from, reply_to, uid)
+            RETURNING res_id, id
+        """, rows, template="(%s, %s, %s, %s, %s::int, %s, %s, %s)", page_size=1000, fetch=True)
+        Thread.browse(list(texts)).invalidate_recordset(["message_ids"])
+        return dict(result)
 
     @api.model
     def _unapplied_credits(self, company, partner_ids):

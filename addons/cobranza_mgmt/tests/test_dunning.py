@@ -222,6 +222,13 @@ class TestDunningActions(DunningCommon):
         self.assertEqual(set(failed.mapped("channel")), {"email", "phone"})
         self.assertTrue(all("late fee product" in reason for reason in failed.mapped("failure_reason")))
         self.assertFalse(self._comms(state="queued"))
+        # the customer's chatter note, linked from each communication, says it failed and why
+        note = failed.message_id
+        self.assertEqual(len(note), 1)
+        self.assertEqual((note.model, note.res_id), ("res.partner", self.customer.id))
+        self.assertIn("failed", note.body)
+        self.assertIn("late fee product", note.body)
+        self.assertIn(note, self.customer.message_ids)
         self.assertFalse(self.env["mail.mail"].search([("model", "=", "cobranza.communication"),
                                                       ("res_id", "in", self._comms().ids)]))
 
