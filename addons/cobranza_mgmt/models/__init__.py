@@ -6,6 +6,7 @@ from . import cobranza_sms_gateway
 from . import cobranza_communication
 from . import cobranza_promise
 from . import cobranza_dunning
+from . import cobranza_agreement
 from . import res_company
 from . import res_config_settings
 from . import res_partner

@@ -8,10 +8,13 @@ class AccountPartialReconcile(models.Model):
     def create(self, vals_list):
         partials = super().create(vals_list)
         partials.debit_move_id._cobranza_refresh_receivable_partners()
+        self.env["cobranza.agreement"]._refresh_for_moves(partials.debit_move_id.move_id)
         return partials
 
     def unlink(self):
         lines = self.debit_move_id
         result = super().unlink()
-        lines.exists()._cobranza_refresh_receivable_partners()
+        lines = lines.exists()
+        lines._cobranza_refresh_receivable_partners()
+        self.env["cobranza.agreement"]._refresh_for_moves(lines.move_id)
         return result

@@ -38,6 +38,10 @@ class ResCompany(models.Model):
         "product.product", string="Late Fee Product",
         help="Product of the late fee invoices that dunning levels with a late fee issue.",
     )
+    cobranza_agreement_interest_product_id = fields.Many2one(
+        "product.product", string="Agreement Interest Product",
+        help="Product of the invoice that bills a payment agreement's interest when it starts.",
+    )
     cobranza_segment_b_score = fields.Float(string="Segment B From Score", default=25.0)
     cobranza_segment_c_score = fields.Float(string="Segment C From Score", default=50.0)
     cobranza_segment_d_score = fields.Float(string="Segment D From Score", default=75.0)

@@ -13,6 +13,9 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.cobranza_auto_hold_over_limit", readonly=False,
     )
     cobranza_late_fee_product_id = fields.Many2one(related="company_id.cobranza_late_fee_product_id", readonly=False)
+    cobranza_agreement_interest_product_id = fields.Many2one(
+        related="company_id.cobranza_agreement_interest_product_id", readonly=False,
+    )
     cobranza_segment_b_score = fields.Float(related="company_id.cobranza_segment_b_score", readonly=False)
     cobranza_segment_c_score = fields.Float(related="company_id.cobranza_segment_c_score", readonly=False)
     cobranza_segment_d_score = fields.Float(related="company_id.cobranza_segment_d_score", readonly=False)

@@ -12,3 +12,5 @@ from . import test_credit_policy
 from . import test_dunning
 from . import test_sms_gateway
 from . import test_dunning_documents
+from . import test_agreement
+from . import test_agreement_portal

@@ -1,0 +1,479 @@
+import logging
+from datetime import timedelta
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
+
+from ..logic import schedule
+
+_logger = logging.getLogger(__name__)
+
+FREQUENCIES = [
+    ("weekly", "Weekly"), ("biweekly", "Every Two Weeks"), ("monthly", "Monthly"), ("custom", "Custom Dates"),
+]
+INTEREST_METHODS = [("flat", "Flat"), ("french", "French (constant installment)")]
+
+
+class CobranzaAgreement(models.Model):
+    """A payment agreement: a customer's overdue invoices repaid by a down payment and installments.
+
+    The financed amount is a snapshot of the invoices' residuals when the agreement is made.
+    Payments matched with the covered invoices (and with the interest invoice, if any) are
+    allocated to the installments in due-date order. While active, the covered invoices are out
+    of dunning; an installment unpaid beyond the grace days breaks the agreement and they go
+    back to dunning at the level they had reached.
+    """
+
+    _name = "cobranza.agreement"
+    _description = "Payment Agreement"
+    _inherit = ["portal.mixin", "mail.thread", "mail.activity.mixin"]
+    _order = "date desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(string="Reference", required=True, readonly=True, copy=False, default="/")
+    partner_id = fields.Many2one("res.partner", string="Customer", required=True, index=True, tracking=True,
+                                 domain="[('parent_id', '=', False)]")
+    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
+    currency_id = fields.Many2one("res.currency", required=True, help="The currency of the covered invoices.")
+    user_id = fields.Many2one("res.users", string="Responsible", default=lambda self: self.env.user, tracking=True)
+    collector_id = fields.Many2one("res.users", index=True,
+                                   help="The customer's collector when the agreement was made.")
+    move_ids = fields.Many2many(
+        "account.move", "cobranza_agreement_move_rel", "agreement_id", "move_id", string="Covered Invoices",
+    )
+    interest_move_id = fields.Many2one("account.move", string="Interest Invoice", readonly=True, copy=False)
+    date = fields.Date(string="Agreement Date", required=True, default=fields.Date.context_today)
+    financed_amount = fields.Monetary(
+        required=True, help="What the covered invoices still owed when the agreement was made.",
+    )
+    down_payment = fields.Monetary()
+    installment_count = fields.Integer(string="Installments", required=True, default=3)
+    frequency = fields.Selection(FREQUENCIES, required=True, default="monthly")
+    first_due_date = fields.Date(required=True)
+    interest_rate = fields.Float(string="Annual Interest (%)", digits=(16, 4))
+    interest_method = fields.Selection(INTEREST_METHODS, required=True, default="flat")
+    interest_amount = fields.Monetary(compute="_compute_amounts", store=True)
+    total_amount = fields.Monetary(compute="_compute_amounts", store=True, string="Total to Pay")
+    paid_amount = fields.Monetary(readonly=True, help="Payments matched with the covered invoices since the agreement.")
+    residual_amount = fields.Monetary(compute="_compute_amounts", store=True, string="Left to Pay")
+    grace_days = fields.Integer(default=lambda self: self.env.company.cobranza_grace_days,
+                                help="Days an installment may be late before the agreement is broken.")
+    reminder_days = fields.Integer(default=3, help="Days before each due date the customer is reminded.")
+    installment_ids = fields.One2many("cobranza.agreement.installment", "agreement_id", string="Schedule")
+    state = fields.Selection(
+        [("draft", "Draft"), ("proposed", "Proposed"), ("active", "Active"), ("completed", "Completed"),
+         ("broken", "Broken"), ("cancelled", "Cancelled")],
+        default="draft", required=True, index=True, tracking=True, copy=False,
+    )
+    signed_by = fields.Char(readonly=True, copy=False)
+    signed_on = fields.Datetime(readonly=True, copy=False)
+    signature = fields.Image(readonly=True, copy=False, attachment=True, max_width=1024, max_height=1024)
+    note = fields.Html(string="Conditions", help="Extra conditions printed on the agreement.")
+
+    _sql_constraints = [
+        ("installment_count_positive", "CHECK(installment_count > 0)",
+         "An agreement needs at least one installment."),
+    ]
+
+    # ------------------------------------------------------------------ computes
+
+    @api.depends("installment_ids.amount", "installment_ids.interest", "paid_amount")
+    def _compute_amounts(self):
+        for agreement in self:
+            agreement.interest_amount = sum(agreement.installment_ids.mapped("interest"))
+            agreement.total_amount = sum(agreement.installment_ids.mapped("amount"))
+            agreement.residual_amount = agreement.total_amount - agreement.paid_amount
+
+    def _compute_access_url(self):  # pylint: disable=missing-return
+        super()._compute_access_url()
+        for agreement in self:
+            agreement.access_url = f"/my/agreements/{agreement.id}"
+
+    @api.depends("name", "partner_id")
+    def _compute_display_name(self):
+        for agreement in self:
+            agreement.display_name = f"{agreement.name} - {agreement.partner_id.name}" \
+                if agreement.partner_id else agreement.name
+
+    # ------------------------------------------------------------------ validation
+
+    @api.model
+    def _check_moves(self, partner, company, moves):
+        """Raise a clear error unless ``moves`` can be covered by a new agreement of ``partner``.
+
+        :return: (their currency, what they still owe)
+        """
+        if not moves:
+            raise ValidationError(self.env._("Choose the invoices the agreement covers."))
+        not_receivable = moves.filtered(lambda m: m.move_type != "out_invoice")
+        if not_receivable:
+            raise ValidationError(self.env._("Only customer invoices can be covered by an agreement: %(moves)s.",
+                                    moves=", ".join(not_receivable.mapped("display_name"))))
+        unposted = moves.filtered(lambda m: m.state != "posted")
+        if unposted:
+            raise ValidationError(self.env._("Only posted invoices can be covered by an agreement: %(moves)s.",
+                                    moves=", ".join(unposted.mapped("display_name"))))
+        foreign = moves.filtered(lambda m: m.commercial_partner_id != partner or m.company_id != company)
+        if foreign:
+            raise ValidationError(self.env._("Invoices %(moves)s are not of %(partner)s in %(company)s.",
+                                    moves=", ".join(foreign.mapped("name")), partner=partner.display_name,
+                                    company=company.name))
+        paid = moves.filtered(lambda m: m.currency_id.compare_amounts(m.amount_residual, 0) <= 0)
+        if paid:
+            raise ValidationError(self.env._("Invoices %(moves)s have nothing left to pay.",
+                                    moves=", ".join(paid.mapped("name"))))
+        if len(moves.currency_id) > 1:
+            raise ValidationError(self.env._("The invoices of an agreement must share one currency (%(currencies)s).",
+                                    currencies=", ".join(moves.currency_id.mapped("name"))))
+        taken = self.sudo().search([("move_ids", "in", moves.ids), ("state", "in", ("proposed", "active")),
+                                    ("id", "not in", self.ids)])
+        if taken:
+            raise ValidationError(self.env._(
+                "Invoices %(moves)s are already in agreement %(agreement)s.",
+                moves=", ".join((moves & taken.move_ids).mapped("name")), agreement=taken[0].name,
+            ))
+        return moves.currency_id, moves.currency_id.round(sum(moves.mapped("amount_residual")))
+
+    @api.model
+    def _check_plan(self, currency, financed, *, down_payment, count, frequency, first_due_date, date,
+                    interest_rate, custom_dates=None):
+        """Raise a clear error on bad terms; return the installments' due dates."""
+        if count <= 0:
+            raise ValidationError(self.env._("The number of installments must be positive (%(count)s).", count=count))
+        if currency.compare_amounts(down_payment, 0) < 0:
+            raise ValidationError(self.env._("The down payment cannot be negative (%(amount)s).",
+                                    amount=currency.format(down_payment)))
+        if currency.compare_amounts(down_payment, financed) >= 0:
+            raise ValidationError(self.env._(
+                "The down payment (%(down)s) must be less than the debt (%(debt)s).",
+                down=currency.format(down_payment), debt=currency.format(financed),
+            ))
+        if interest_rate < 0:
+            raise ValidationError(self.env._("The interest rate cannot be negative (%(rate)s).", rate=interest_rate))
+        if frequency == "custom":
+            dates = list(custom_dates or [])
+            if len(dates) != count:
+                raise ValidationError(self.env._(
+                    "Give one date per installment: %(count)s installments, %(dates)s dates.",
+                    count=count, dates=len(dates),
+                ))
+            if not schedule.is_strictly_increasing(dates):
+                raise ValidationError(self.env._("The installment dates must be strictly increasing."))
+        else:
+            if not first_due_date:
+                raise ValidationError(self.env._("Set the first due date."))
+            dates = schedule.due_dates(first_due_date, count, frequency)
+        if dates[0] < date or (currency.compare_amounts(down_payment, 0) > 0 and dates[0] <= date):
+            raise ValidationError(self.env._(
+                "The first installment (%(first)s) must fall after the agreement date (%(date)s).",
+                first=dates[0], date=date,
+            ))
+        return dates
+
+    @api.model
+    def _schedule_rows(self, currency, financed, *, down_payment, dates, date, interest_rate, interest_method,
+                       frequency):
+        """Installment values: the down payment (on the agreement date) then the schedule."""
+        rows = []
+        if currency.compare_amounts(down_payment, 0) > 0:
+            rows.append({"due_date": date, "principal": down_payment, "interest": 0.0, "amount": down_payment,
+                         "is_down_payment": True})
+        for row in schedule.build_schedule(financed - down_payment, dates, annual_rate=interest_rate,
+                                           method=interest_method, frequency=frequency,
+                                           digits=currency.decimal_places):
+            rows.append({"due_date": row["date"], "principal": float(row["principal"]),
+                         "interest": float(row["interest"]), "amount": float(row["amount"])})
+        for sequence, row in enumerate(rows, start=1):
+            row["sequence"] = sequence
+        return rows
+
+    @api.constrains("installment_ids", "financed_amount", "state")
+    def _check_schedule(self):
+        for agreement in self.filtered(lambda a: a.state in ("draft", "proposed", "active")):
+            currency = agreement.currency_id
+            installments = agreement.installment_ids.sorted("sequence")
+            if not installments:
+                raise ValidationError(self.env._("Agreement %(name)s has no installments.", name=agreement.name))
+            dates = installments.mapped("due_date")
+            if not schedule.is_strictly_increasing(dates):
+                raise ValidationError(self.env._("The installment dates must be strictly increasing."))
+            if currency.compare_amounts(sum(installments.mapped("principal")), agreement.financed_amount):
+                raise ValidationError(self.env._(
+                    "The installments (%(sum)s) must repay the financed amount (%(financed)s).",
+                    sum=currency.format(sum(installments.mapped("principal"))),
+                    financed=currency.format(agreement.financed_amount),
+                ))
+            if any(currency.compare_amounts(i.amount, 0) <= 0 for i in installments):
+                raise ValidationError(self.env._("Every installment must be a positive amount."))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                vals["name"] = self.env["ir.sequence"].next_by_code("cobranza.agreement") or "/"
+        agreements = super().create(vals_list)
+        for agreement in agreements:
+            currency, financed = agreement._check_moves(agreement.partner_id, agreement.company_id, agreement.move_ids)
+            if agreement.currency_id != currency or currency.compare_amounts(agreement.financed_amount, financed):
+                raise ValidationError(self.env._(
+                    "The financed amount (%(amount)s) must be what the invoices owe (%(owed)s).",
+                    amount=agreement.currency_id.format(agreement.financed_amount), owed=currency.format(financed),
+                ))
+        return agreements
+
+    # ------------------------------------------------------------------ state changes
+
+    def action_propose(self):
+        for agreement in self:
+            if agreement.state != "draft":
+                raise UserError(self.env._("Only a draft agreement can be proposed."))
+            agreement._check_terms_still_valid()
+            agreement.state = "proposed"
+            template = self.env.ref("cobranza_mgmt.mail_template_agreement_proposal")
+            agreement.message_post_with_source(template, subtype_xmlid="mail.mt_comment")
+        return True
+
+    def action_activate(self):
+        for agreement in self:
+            if agreement.state not in ("draft", "proposed"):
+                raise UserError(self.env._("Only a draft or proposed agreement can be activated."))
+            agreement._check_terms_still_valid()
+            if agreement.currency_id.compare_amounts(agreement.interest_amount, 0) > 0:
+                agreement.interest_move_id = agreement._create_interest_invoice()
+            agreement.state = "active"
+            agreement._refresh_payments()
+        return True
+
+    def action_cancel(self):
+        for agreement in self:
+            if agreement.state in ("completed", "cancelled"):
+                raise UserError(self.env._("A completed or cancelled agreement cannot be cancelled."))
+            agreement.state = "cancelled"
+        return True
+
+    def action_draft(self):
+        for agreement in self:
+            if agreement.state != "cancelled" or agreement.interest_move_id:
+                raise UserError(self.env._("Only a cancelled agreement that never started can go back to draft."))
+            agreement.state = "draft"
+        return True
+
+    def action_print(self):
+        return self.env.ref("cobranza_mgmt.action_report_cobranza_agreement").report_action(self)
+
+    def _check_terms_still_valid(self):
+        """The invoices may have been paid or taken by another agreement since the draft was made."""
+        self.ensure_one()
+        self._check_moves(self.partner_id, self.company_id, self.move_ids)
+
+    def _create_interest_invoice(self):
+        self.ensure_one()
+        product = self.company_id.cobranza_agreement_interest_product_id
+        if not product:
+            raise UserError(self.env._("Set the agreement interest product in the Collections settings of "
+                                       "%(company)s.", company=self.company_id.name))
+        move = self.env["account.move"].with_context(cobranza_skip_credit_check=True).create({
+            "move_type": "out_invoice",
+            "partner_id": self.partner_id.id,
+            "company_id": self.company_id.id,
+            "currency_id": self.currency_id.id,
+            "invoice_date": self.date,
+            "invoice_date_due": self.installment_ids.sorted("due_date")[-1:].due_date,
+            "invoice_origin": self.name,
+            "invoice_line_ids": [Command.create({
+                "product_id": product.id,
+                "name": self.env._("Interest of payment agreement %(name)s", name=self.name),
+                "quantity": 1,
+                "price_unit": self.interest_amount,
+                "tax_ids": [Command.clear()],
+            })],
+        })
+        move.with_context(cobranza_skip_credit_check=True).action_post()
+        return move
+
+    def _accept(self, name, signature):
+        """The customer accepted the proposal online: record the signature and start the agreement."""
+        self.ensure_one()
+        if self.state != "proposed":
+            raise UserError(self.env._("This agreement is not waiting for your acceptance."))
+        if not name or not signature:
+            raise UserError(self.env._("Sign with your name to accept the agreement."))
+        self.write({"signed_by": name, "signed_on": fields.Datetime.now(), "signature": signature})
+        self.action_activate()
+        self.message_post(body=self.env._("Accepted online by %(name)s.", name=name))
+
+    # ------------------------------------------------------------------ tracking
+
+    def _covered_moves(self):
+        self.ensure_one()
+        return self.move_ids | self.interest_move_id
+
+    def _refresh_payments(self, today=None):
+        """Allocate what was paid on the covered invoices to the installments, in due-date order."""
+        today = today or fields.Date.context_today(self)
+        for agreement in self.filtered(lambda a: a.state == "active"):
+            currency = agreement.currency_id
+            still_owed = sum(agreement._covered_moves().mapped("amount_residual"))
+            paid = max(0.0, currency.round(agreement.financed_amount + agreement.interest_amount - still_owed))
+            installments = agreement.installment_ids.sorted(lambda i: (i.due_date, i.sequence))
+            for installment, allocated in zip(installments, schedule.allocate(installments.mapped("amount"), paid),
+                                              strict=True):
+                part = float(allocated)
+                if currency.compare_amounts(part, installment.amount) >= 0:
+                    state = "paid"
+                elif installment.due_date < today:
+                    state = "overdue"
+                elif currency.compare_amounts(part, 0) > 0:
+                    state = "partial"
+                else:
+                    state = "open"
+                if installment.paid_amount != part or installment.state != state:
+                    installment.write({"paid_amount": part, "state": state})
+            if currency.compare_amounts(agreement.paid_amount, paid):
+                agreement.paid_amount = paid
+            if all(i.state == "paid" for i in installments):
+                agreement.state = "completed"
+                agreement.message_post(body=self.env._("Every installment is paid: agreement completed."))
+
+    @api.model
+    def _refresh_for_moves(self, moves):
+        """Payments on these invoices changed: refresh the active agreements covering them."""
+        if not moves:
+            return
+        self.env.flush_all()
+        self.env.cr.execute(SQL(
+            """
+            SELECT DISTINCT agreement.id FROM cobranza_agreement agreement
+              LEFT JOIN cobranza_agreement_move_rel rel ON rel.agreement_id = agreement.id
+             WHERE agreement.state = 'active'
+               AND (rel.move_id = ANY(%(moves)s) OR agreement.interest_move_id = ANY(%(moves)s))
+            """, moves=moves.ids,
+        ))
+        ids = [row[0] for row in self.env.cr.fetchall()]
+        if ids:
+            self.sudo().browse(ids)._refresh_payments()
+
+    # ------------------------------------------------------------------ the daily run
+
+    @api.model
+    def _cron_follow_up(self):
+        """Daily: refresh payments, remind upcoming installments, notify overdue ones, break agreements
+        whose installment is late beyond the grace days. Each agreement in its own savepoint; flags on
+        the installments make a second run the same day send nothing again."""
+        today = fields.Date.context_today(self)
+        agreements = self.sudo().search([("state", "=", "active")])
+        for agreement in agreements:
+            try:
+                with self.env.cr.savepoint():
+                    agreement._follow_up(today)
+            except Exception as error:  # noqa: BLE001 - one agreement's failure must not stop the others
+                _logger.warning("Collections: follow-up of agreement %s failed: %s", agreement.name, error)
+        return len(agreements)
+
+    def _follow_up(self, today):
+        self.ensure_one()
+        self._refresh_payments(today)
+        if self.state != "active":
+            return
+        reminder = self.env.ref("cobranza_mgmt.mail_template_agreement_reminder")
+        overdue_notice = self.env.ref("cobranza_mgmt.mail_template_agreement_overdue")
+        for installment in self.installment_ids.sorted("due_date"):
+            if installment.state in ("open", "partial") and not installment.reminder_sent \
+                    and installment.due_date - timedelta(days=self.reminder_days) <= today:
+                reminder.send_mail(installment.id, email_layout_xmlid="mail.mail_notification_light")
+                installment.reminder_sent = True
+            if installment.state == "overdue" and not installment.overdue_notice_sent:
+                overdue_notice.send_mail(installment.id, email_layout_xmlid="mail.mail_notification_light")
+                installment.overdue_notice_sent = True
+        late = self.installment_ids.filtered(
+            lambda i: i.state == "overdue" and i.due_date + timedelta(days=self.grace_days) < today
+        )
+        if late:
+            self._break(late.sorted("due_date")[0])
+
+    def _break(self, installment):
+        """An installment stayed unpaid beyond the grace days: the invoices go back to dunning."""
+        self.ensure_one()
+        self.state = "broken"
+        template = self.env.ref("cobranza_mgmt.mail_template_agreement_broken")
+        template.send_mail(self.id, email_layout_xmlid="mail.mail_notification_light")
+        profile = self.env["cobranza.credit.profile"].sudo()._get_or_create(self.partner_id, self.company_id)
+        profile.broken_promise_count += 1
+        self.activity_schedule(
+            "mail.mail_activity_data_call",
+            summary=self.env._("Payment agreement broken: call the customer"),
+            note=self.env._("Installment %(number)s of %(amount)s due %(date)s is unpaid.",
+                            number=installment.sequence, amount=self.currency_id.format(installment.amount),
+                            date=installment.due_date),
+            user_id=(profile.collector_id or self.user_id or self.env.user).id,
+        )
+        self.message_post(body=self.env._(
+            "Agreement broken: installment %(number)s due %(date)s unpaid after %(days)s days of grace. "
+            "Its invoices are back in dunning.",
+            number=installment.sequence, date=installment.due_date, days=self.grace_days,
+        ))
+        profile._refresh_behaviour(companies=self.company_id, partners=self.partner_id)
+
+    # ------------------------------------------------------------------ documents
+
+    def _amount_in_words(self, amount=None):
+        """An amount in words in the customer's language (num2words through res.currency)."""
+        self.ensure_one()
+        lang = self.partner_id.lang or self.env.lang or "en_US"
+        return self.currency_id.with_context(lang=lang).amount_to_text(
+            self.total_amount if amount is None else amount,
+        )
+
+    def _get_report_base_filename(self):
+        self.ensure_one()
+        return self.env._("Payment Agreement %(name)s", name=self.name)
+
+    def _get_portal_return_action(self):
+        return self.env.ref("cobranza_mgmt.action_cobranza_agreement")
+
+
+class CobranzaAgreementInstallment(models.Model):
+    _name = "cobranza.agreement.installment"
+    _description = "Payment Agreement Installment"
+    _order = "agreement_id, sequence, id"
+
+    agreement_id = fields.Many2one("cobranza.agreement", required=True, index=True, ondelete="cascade")
+    partner_id = fields.Many2one(related="agreement_id.partner_id", store=True, index=True)
+    company_id = fields.Many2one(related="agreement_id.company_id", store=True, index=True)
+    currency_id = fields.Many2one(related="agreement_id.currency_id")
+    sequence = fields.Integer(string="No.", required=True, default=1)
+    is_down_payment = fields.Boolean(string="Down Payment")
+    due_date = fields.Date(required=True)
+    principal = fields.Monetary(required=True)
+    interest = fields.Monetary()
+    amount = fields.Monetary(required=True)
+    paid_amount = fields.Monetary(readonly=True)
+    residual_amount = fields.Monetary(compute="_compute_residual_amount", string="Left to Pay")
+    state = fields.Selection(
+        [("open", "Open"), ("partial", "Partially Paid"), ("paid", "Paid"), ("overdue", "Overdue")],
+        default="open", required=True, readonly=True,
+    )
+    reminder_sent = fields.Boolean(readonly=True, copy=False)
+    overdue_notice_sent = fields.Boolean(readonly=True, copy=False)
+
+    @api.depends("amount", "paid_amount")
+    def _compute_residual_amount(self):
+        for installment in self:
+            installment.residual_amount = installment.amount - installment.paid_amount
+
+
+class CobranzaDunning(models.AbstractModel):
+    _inherit = "cobranza.dunning"
+
+    @api.model
+    def _extra_exclusions(self, today):
+        """Invoices under an active payment agreement are followed by the agreement, not by dunning."""
+        return SQL(
+            """%s AND NOT EXISTS (
+                   SELECT 1 FROM cobranza_agreement_move_rel agreement_rel
+                     JOIN cobranza_agreement agreement ON agreement.id = agreement_rel.agreement_id
+                    WHERE agreement_rel.move_id = aml.move_id AND agreement.state = 'active'
+               )""",
+            super()._extra_exclusions(today),
+        )
