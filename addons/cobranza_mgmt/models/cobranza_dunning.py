@@ -96,36 +96,6 @@ class CobranzaDunning(models.AbstractModel):
         return self.env.cr.fetchall()
 
     @api.model
-    def _plan_batch(self, company, today, limit):
-        """The plan of the first ``limit`` customers with something due, and how many more have.
-
-        Only that batch's items leave the database: the run's cost per batch does not grow with
-        the rows of the customers still waiting.
-        :return: ({partner id: {level id: [line ids]}}, number of further customers)
-        """
-        self.env.flush_all()
-        if limit <= 0:
-            self.env.cr.execute(SQL("SELECT count(DISTINCT partner_id) FROM (%s) candidate",
-                                    self._candidate_query(company, today)))
-            return {}, self.env.cr.fetchone()[0]
-        self.env.cr.execute(SQL(
-            """
-            WITH candidate AS MATERIALIZED (%(candidates)s),
-                 chosen AS (SELECT DISTINCT partner_id FROM candidate ORDER BY partner_id LIMIT %(limit)s)
-            SELECT candidate.line_id, candidate.partner_id, candidate.level_id,
-                   (SELECT count(DISTINCT partner_id) FROM candidate)
-              FROM candidate JOIN chosen USING (partner_id)
-             ORDER BY candidate.partner_id, candidate.line_id
-            """,
-            candidates=self._candidate_query(company, today), limit=limit,
-        ))
-        rows = self.env.cr.fetchall()
-        plan = defaultdict(lambda: defaultdict(list))
-        for line_id, partner_id, level_id, _total in rows:
-            plan[partner_id][level_id].append(line_id)
-        return plan, (rows[0][3] - len(plan)) if rows else 0
-
-    @api.model
     def _extra_exclusions(self, today):
         """SQL condition on ``aml``/``move`` that more modules extend (e.g. payment agreements)."""
         return SQL()
@@ -154,20 +124,71 @@ class CobranzaDunning(models.AbstractModel):
         for company in companies:
             if not self.env["cobranza.dunning.level"].sudo().search_count([("company_id", "=", company.id)], limit=1):
                 continue
-            if done >= batch_size:  # this call's batch is full: count what waits, take nothing more
-                _plan, waiting = self.sudo().with_company(company)._plan_batch(company, today, 0)
-                remaining += waiting
-                continue
-            plan, waiting = self.sudo().with_company(company)._plan_batch(company, today, batch_size - done)
-            remaining += waiting
-            if plan:
-                handled, _communications = self.sudo().with_company(company)._process_partners(
-                    company, today, dict(plan),
-                )
-                done += handled
-                remaining += len(plan) - handled  # locked by another worker: still to do
+            engine = self.sudo().with_company(company)
+            engine._fill_queue(company, today)
+            if done < batch_size:
+                partner_ids = engine._pop_queue(company, today, batch_size - done)
+                if partner_ids:
+                    plan = engine._plan(company, today, partner_ids=partner_ids)
+                    handled = engine._process_partners(company, today, dict(plan))[0] if plan else []
+                    done += len(partner_ids)
+                    # a customer locked by a reminder sent by hand at this very moment: next batch
+                    engine._requeue(company, today, set(plan) - set(handled))
+            remaining += engine._queue_size(company, today)
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return done, remaining
+
+    # ------------------------------------------------------------------ the day's queue
+
+    @api.model
+    def _fill_queue(self, company, today):
+        """Queue today's customers with something due, once: one scan of the open items per day,
+        then every batch takes its customers from the queue (``FOR UPDATE SKIP LOCKED``, so
+        several cron workers share it) and plans only their items."""
+        cr = self.env.cr
+        cr.execute(SQL("SELECT 1 FROM cobranza_dunning_queue WHERE company_id = %s AND date = %s LIMIT 1",
+                       company.id, today))
+        if cr.fetchone():
+            return
+        cr.execute(SQL("DELETE FROM cobranza_dunning_queue WHERE company_id = %s AND date < %s", company.id, today))
+        self.env.flush_all()
+        cr.execute(SQL(
+            """
+            INSERT INTO cobranza_dunning_queue (company_id, partner_id, date)
+            SELECT DISTINCT %(company)s, candidate.partner_id, %(today)s::date FROM (%(candidates)s) candidate
+            ON CONFLICT DO NOTHING
+            """,
+            company=company.id, today=today, candidates=self._candidate_query(company, today),
+        ))
+
+    @api.model
+    def _pop_queue(self, company, today, limit):
+        """Take (and remove) up to ``limit`` queued customers no other worker holds."""
+        self.env.cr.execute(SQL(
+            """
+            DELETE FROM cobranza_dunning_queue WHERE id IN (
+                SELECT id FROM cobranza_dunning_queue WHERE company_id = %s AND date = %s
+                 ORDER BY partner_id LIMIT %s FOR UPDATE SKIP LOCKED
+            ) RETURNING partner_id
+            """, company.id, today, limit,
+        ))
+        return sorted(row[0] for row in self.env.cr.fetchall())
+
+    @api.model
+    def _requeue(self, company, today, partner_ids):
+        if partner_ids:
+            self.env.cr.execute(SQL(
+                """
+                INSERT INTO cobranza_dunning_queue (company_id, partner_id, date)
+                SELECT %s, unnest(%s::int[]), %s::date ON CONFLICT DO NOTHING
+                """, company.id, sorted(partner_ids), today,
+            ))
+
+    @api.model
+    def _queue_size(self, company, today):
+        self.env.cr.execute(SQL("SELECT count(*) FROM cobranza_dunning_queue WHERE company_id = %s AND date = %s",
+                                company.id, today))
+        return self.env.cr.fetchone()[0]
 
     @api.model
     def _lock_partners(self, company, partner_ids):
@@ -192,11 +213,11 @@ class CobranzaDunning(models.AbstractModel):
         customer whose action fails gets failed communications with the reason, keeps its items
         where they were, and the others carry on.
 
-        :return: (number of customers handled, communications created)
+        :return: (ids of the customers handled, communications created)
         """
         locked = sorted(self._lock_partners(company, list(plan)))
         if not locked:
-            return 0, self.env["cobranza.communication"]
+            return [], self.env["cobranza.communication"]
         Line = self.env["account.move.line"]
         Level = self.env["cobranza.dunning.level"]
         profiles = {
@@ -265,7 +286,7 @@ class CobranzaDunning(models.AbstractModel):
             self._rewrite_failed_notes(events, failed, notes, residual)
         if communications and len(failed) < len(events):
             self.env.ref("cobranza_mgmt.ir_cron_dispatch_queued")._trigger()
-        return len(locked), communications
+        return locked, communications
 
     @api.model
     def _rewrite_failed_notes(self, events, failed, notes, residual):
@@ -431,3 +452,19 @@ class CobranzaDunning(models.AbstractModel):
             level=level.name, invoices=", ".join(lines.move_id.mapped("name")),
         ))
         return communication
+
+
+class CobranzaDunningQueue(models.Model):
+    """Customers the day's dunning run still has to handle (filled once a day, emptied batch by batch)."""
+
+    _name = "cobranza.dunning.queue"
+    _description = "Dunning Run Queue"
+    _log_access = False
+
+    company_id = fields.Many2one("res.company", required=True, ondelete="cascade")
+    partner_id = fields.Many2one("res.partner", required=True, ondelete="cascade")
+    date = fields.Date(required=True)
+
+    _sql_constraints = [
+        ("company_partner_date_uniq", "unique(company_id, date, partner_id)", "A customer is queued once a day."),
+    ]
