@@ -1,6 +1,6 @@
 PYTHON ?= python3
 
-.PHONY: test lint bench-segmentation bench-dunning
+.PHONY: test lint bench-segmentation bench-dunning bench-kpi
 
 ## Fresh database, install with demo data, Odoo test cases and root tests, drop database.
 test:
@@ -18,3 +18,6 @@ bench-segmentation:
 ## Daily dunning run against OCA account_credit_control, 10,000 customers, 100,000 open invoices.
 bench-dunning:
 	$(PYTHON) tests/bench_dunning.py
+
+bench-kpi:
+	$(PYTHON) tests/bench_kpi.py

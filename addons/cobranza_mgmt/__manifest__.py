@@ -17,6 +17,8 @@
         "data/cobranza_agreement_data.xml",
         "reports/cobranza_dunning_reports.xml",
         "reports/cobranza_agreement_report.xml",
+        "reports/cobranza_reporting_reports.xml",
+        "data/cobranza_reporting_data.xml",
         "wizards/cobranza_hold_wizard_views.xml",
         "wizards/cobranza_wizard_views.xml",
         "views/cobranza_communication_templates.xml",
@@ -32,6 +34,7 @@
         "views/cobranza_agreement_views.xml",
         "views/cobranza_agreement_portal_templates.xml",
         "views/menus.xml",
+        "views/cobranza_reporting_views.xml",
     ],
     "demo": [
         "demo/cobranza_demo.xml",

@@ -5,3 +5,4 @@ The models call these; the root ``tests/`` suite tests them directly.
 from . import aging
 from . import scoring
 from . import schedule
+from . import kpi

@@ -7,6 +7,8 @@ from . import cobranza_communication
 from . import cobranza_promise
 from . import cobranza_dunning
 from . import cobranza_agreement
+from . import cobranza_aging_report
+from . import cobranza_kpi
 from . import res_company
 from . import res_config_settings
 from . import res_partner

@@ -58,8 +58,6 @@ class CobranzaDunning(models.AbstractModel):
               JOIN account_account account ON account.id = aml.account_id
               JOIN account_move move ON move.id = aml.move_id
               LEFT JOIN cobranza_dunning_level cur ON cur.id = aml.cobranza_level_id
-              LEFT JOIN cobranza_credit_profile profile
-                     ON profile.partner_id = aml.partner_id AND profile.company_id = aml.company_id
               JOIN band ON %(today)s - aml.date_maturity >= band.low
                        AND (band.high IS NULL OR %(today)s - aml.date_maturity < band.high)
              WHERE aml.company_id = %(company)s
@@ -71,7 +69,10 @@ class CobranzaDunning(models.AbstractModel):
                AND aml.partner_id IS NOT NULL
                AND band.low > COALESCE(cur.offset_days, -2147483648)
                AND NOT COALESCE(move.cobranza_is_disputed, FALSE)
-               AND NOT COALESCE(profile.is_dunning_excluded, FALSE)
+               AND aml.partner_id NOT IN (  -- a hashed set, whatever the statistics of the profiles say
+                    SELECT partner_id FROM cobranza_credit_profile
+                     WHERE company_id = %(company)s AND is_dunning_excluded AND partner_id IS NOT NULL
+               )
                AND NOT EXISTS (
                     SELECT 1 FROM cobranza_promise_move_rel rel
                       JOIN cobranza_promise promise ON promise.id = rel.promise_id

@@ -38,6 +38,10 @@ class ResCompany(models.Model):
         "product.product", string="Late Fee Product",
         help="Product of the late fee invoices that dunning levels with a late fee issue.",
     )
+    cobranza_kpi_report_month = fields.Char(
+        string="KPI Report Sent For", readonly=True, copy=False,
+        help="Last month (YYYY-MM) whose KPI report was mailed to the Collections managers.",
+    )
     cobranza_agreement_interest_product_id = fields.Many2one(
         "product.product", string="Agreement Interest Product",
         help="Product of the invoice that bills a payment agreement's interest when it starts.",

@@ -150,3 +150,47 @@ class ResPartner(models.Model):
             "res_id": profile.id,
             "view_mode": "form",
         }
+
+    # ------------------------------------------------------------------ statement of account
+
+    def _cobranza_statement_data(self):
+        """Open items of the customer in the current company, aging summary and how to pay."""
+        self.ensure_one()
+        company = self.env.company
+        partner = self.commercial_partner_id
+        items = self.env["cobranza.aging.report"].sudo().search(
+            [("partner_id", "=", partner.id), ("company_id", "=", company.id)], order="date_maturity, id",
+        )
+        labels = dict(self.env["cobranza.aging.report"]._fields["bucket"]._description_selection(self.env))
+        buckets = [
+            (code, labels[code], sum(items.filtered(lambda item, c=code: item.bucket == c).mapped("amount_residual")))
+            for code in ("not_due", "1_30", "31_60", "61_90", "over_90")
+        ]
+        banks = company.partner_id.bank_ids.filtered(lambda bank: bank.allow_out_payment or bank.acc_number)
+        return {
+            "date": fields.Date.context_today(self),
+            "items": items,
+            "total": sum(items.mapped("amount_residual")),
+            "currency": company.currency_id,
+            "buckets": buckets,
+            "portal_url": f"{partner.get_base_url()}/my/invoices",
+            "banks": ", ".join(f"{bank.bank_id.name or ''} {bank.acc_number}".strip() for bank in banks),
+        }
+
+    def action_cobranza_send_statement(self):
+        """Open the mail composer with the statement of account attached."""
+        self.ensure_one()
+        template = self.env.ref("cobranza_mgmt.mail_template_cobranza_statement")
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "mail.compose.message",
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "default_model": "res.partner",
+                "default_res_ids": self.ids,
+                "default_template_id": template.id,
+                "default_composition_mode": "comment",
+                "default_email_layout_xmlid": "mail.mail_notification_light",
+            },
+        }

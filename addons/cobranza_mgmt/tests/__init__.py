@@ -14,3 +14,4 @@ from . import test_sms_gateway
 from . import test_dunning_documents
 from . import test_agreement
 from . import test_agreement_portal
+from . import test_reporting

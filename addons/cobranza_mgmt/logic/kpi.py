@@ -1,0 +1,56 @@
+"""Collection KPIs from period aggregates (pure Python, no Odoo). Formulas in the README.
+
+``figures`` gives, for one company, collector or segment and a period of ``days`` days:
+
+* ``opening``: receivables at the day before the period starts;
+* ``sales``: credit sales of the period (customer invoices minus credit notes, taxes included);
+* ``closing``: receivables at the end of the period; ``closing_current``: the part not yet due;
+* ``overdue_opening``: what was overdue at the start; ``overdue_opening_left``: how much of
+  those same items is still unpaid at the end;
+* ``balances``: each customer's receivable at the end (for delinquency and concentration);
+  ``overdue_balances``: each customer's overdue part at the end;
+* ``promises_kept`` / ``promises_broken``; ``agreements_kept`` / ``agreements_broken``.
+"""
+
+KPI_FIELDS = (
+    "dso", "best_dso", "add", "cei", "recovery_rate", "delinquent_accounts", "delinquent_share",
+    "overdue_share", "promise_kept_rate", "agreement_compliance_rate", "top10_share", "hhi",
+)
+
+
+def _ratio(numerator, denominator, scale=1.0):
+    return round(numerator / denominator * scale, 4) if denominator else 0.0
+
+
+def compute(figures, days):
+    sales = figures["sales"]
+    closing = figures["closing"]
+    current = figures["closing_current"]
+    overdue = closing - current
+    dso = _ratio(closing, sales, days)
+    best_dso = _ratio(current, sales, days)
+    collectable = figures["opening"] + sales
+    balances = [amount for amount in figures["balances"] if amount > 0]
+    total = sum(balances)
+    delinquent = sum(1 for amount in figures["overdue_balances"] if amount > 0)
+    top10 = sum(sorted(balances, reverse=True)[:10])
+    promises = figures["promises_kept"] + figures["promises_broken"]
+    agreements = figures["agreements_kept"] + figures["agreements_broken"]
+    return {
+        "receivables": round(closing, 2),
+        "overdue": round(overdue, 2),
+        "sales": round(sales, 2),
+        "dso": dso,
+        "best_dso": best_dso,
+        "add": round(dso - best_dso, 4),
+        "cei": _ratio(collectable - closing, collectable - current, 100),
+        "recovery_rate": _ratio(figures["overdue_opening"] - figures["overdue_opening_left"],
+                                figures["overdue_opening"], 100),
+        "delinquent_accounts": delinquent,
+        "delinquent_share": _ratio(delinquent, len(balances), 100),
+        "overdue_share": _ratio(overdue, closing, 100),
+        "promise_kept_rate": _ratio(figures["promises_kept"], promises, 100),
+        "agreement_compliance_rate": _ratio(figures["agreements_kept"], agreements, 100),
+        "top10_share": _ratio(top10, total, 100),
+        "hhi": round(sum((amount / total) ** 2 for amount in balances), 6) if total else 0.0,
+    }

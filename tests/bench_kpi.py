@@ -1,0 +1,112 @@
+"""Benchmark: the aging analysis and the KPI set against one hand-written SQL aggregate.
+
+Builds ``LINES`` open receivable items (default 200,000) over ``PARTNERS`` customers (default
+10,000), spread over every aging bucket, in a temporary database with ``cobranza_mgmt``. Then
+times, best of ``ROUNDS`` (default 3):
+
+* ours: each customer's aging (not due, 1-30, 31-60, 61-90, over 90) and the company's KPI set
+  over the last 30 days (DSO, best DSO, ADD, CEI, recovery, delinquency, overdue share,
+  promise and agreement rates, top-10 share, Herfindahl), as ``cobranza.kpi._aging_and_kpis``
+  computes them for the snapshots and reports: one pass over the items, then the formulas;
+* the floor: a single hand-written SQL aggregate of the open items' residuals per customer and bucket.
+
+Prints both and ``ratio`` = ours / floor; the last line is one JSON object. For information it
+also prints the time of the Aging Analysis pivot's query (``cobranza.aging.report`` grouped by
+customer and bucket through the ORM, display names included).
+Run with ``make bench-kpi``.
+"""
+import json
+import os
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+import run_tests  # noqa: E402
+from bench_dunning import build  # noqa: E402
+from bench_segmentation import bench_database  # noqa: E402
+
+FLOOR_SQL = """
+    SELECT aml.partner_id,
+           SUM(CASE WHEN %(today)s - aml.date_maturity <= 0 THEN aml.amount_residual ELSE 0 END),
+           SUM(CASE WHEN %(today)s - aml.date_maturity BETWEEN 1 AND 30 THEN aml.amount_residual ELSE 0 END),
+           SUM(CASE WHEN %(today)s - aml.date_maturity BETWEEN 31 AND 60 THEN aml.amount_residual ELSE 0 END),
+           SUM(CASE WHEN %(today)s - aml.date_maturity BETWEEN 61 AND 90 THEN aml.amount_residual ELSE 0 END),
+           SUM(CASE WHEN %(today)s - aml.date_maturity > 90 THEN aml.amount_residual ELSE 0 END)
+      FROM account_move_line aml
+      JOIN account_account account ON account.id = aml.account_id
+     WHERE account.account_type = 'asset_receivable' AND aml.parent_state = 'posted' AND NOT aml.reconciled
+       AND aml.company_id = %(company)s
+     GROUP BY aml.partner_id
+"""
+
+
+def best_of(rounds, function):
+    times, result = [], None
+    for _round in range(rounds):
+        started = time.perf_counter()
+        result = function()
+        times.append(time.perf_counter() - started)
+    return min(times), result
+
+
+def main():
+    from odoo import fields
+
+    partners = int(os.environ.get("PARTNERS", "10000"))
+    lines = int(os.environ.get("LINES", "200000"))
+    rounds = int(os.environ.get("ROUNDS", "3"))
+    with bench_database(["cobranza_mgmt"]) as env:
+        started = time.perf_counter()
+        build(env, partners, lines)
+        env["cobranza.credit.profile"].sudo()._refresh_behaviour()
+        env.cr.commit()
+        env.cr.execute("ANALYZE")
+        company = env.company
+        today = fields.Date.context_today(env.user)
+        env.cr.execute("""
+            SELECT count(*) FROM account_move_line aml JOIN account_account a ON a.id = aml.account_id
+             WHERE a.account_type = 'asset_receivable' AND NOT aml.reconciled AND aml.parent_state = 'posted'
+        """)
+        open_lines = env.cr.fetchone()[0]
+        run_tests.say(f"built {partners} customers, {open_lines} open receivable items "
+                      f"in {time.perf_counter() - started:.1f}s")
+
+        def floor():
+            env.cr.execute(FLOOR_SQL, {"today": today, "company": company.id})
+            return env.cr.fetchall()
+
+        def ours():
+            env.invalidate_all()
+            return env["cobranza.kpi"]._aging_and_kpis(company, today - timedelta(days=29), today)
+
+        def pivot():
+            env.invalidate_all()
+            return env["cobranza.aging.report"].read_group(
+                [("company_id", "=", company.id)], ["amount_residual:sum"], ["partner_id", "bucket"], lazy=False,
+            )
+
+        floor_seconds, floor_rows = best_of(rounds, floor)
+        seconds, (aging, kpis) = best_of(rounds, ours)
+        pivot_seconds, pivot_groups = best_of(rounds, pivot)
+        queries_before = env.cr.sql_log_count
+        ours()
+        queries = env.cr.sql_log_count - queries_before
+        run_tests.say(f"SQL floor: {floor_seconds:.3f}s ({len(floor_rows)} customers)")
+        run_tests.say(f"ours: {seconds:.3f}s, {queries} queries (aging of {len(aging)} customers; "
+                      f"DSO {kpis['dso']}, CEI {kpis['cei']})")
+        run_tests.say(f"for information, the Aging Analysis pivot (ORM read_group, {len(pivot_groups)} groups): "
+                      f"{pivot_seconds:.3f}s")
+    print(json.dumps({
+        "lines": open_lines, "partners": partners, "seconds": round(seconds, 3), "queries": queries,
+        "sql_floor_seconds": round(floor_seconds, 3), "ratio": round(seconds / floor_seconds, 2),
+        "pivot_seconds": round(pivot_seconds, 3),
+    }))
+
+
+if __name__ == "__main__":
+    main()
