@@ -164,3 +164,32 @@ class CobranzaDemo(models.AbstractModel):
                 "journal_id": bank_journal.id,
                 "amount": move.currency_id.round(move.amount_total * share),
             })._create_payments()
+
+    @api.model
+    def _load_demo_agreements(self):
+        """A proposed and an active payment agreement for two chronic debtors, and today's KPI snapshot."""
+        company = self.env.ref("base.main_company")
+        env = self.with_company(company).env
+        today = fields.Date.context_today(self)
+        for key, propose_only in (("imprenta_gutenberg", True), ("gimnasio_fuerza_total", False)):
+            partner = env.ref(f"cobranza_mgmt.res_partner_{key}_demo", raise_if_not_found=False)
+            if not partner:
+                continue
+            overdue = env["account.move"].search([
+                ("commercial_partner_id", "=", partner.id), ("company_id", "=", company.id),
+                ("move_type", "=", "out_invoice"), ("state", "=", "posted"),
+                ("payment_state", "in", ("not_paid", "partial")), ("invoice_date_due", "<", today),
+            ])
+            if not overdue or len(overdue.currency_id) > 1:
+                continue
+            debt = sum(overdue.mapped("amount_residual"))
+            wizard = env["cobranza.agreement.wizard"].create({
+                "partner_id": partner.id, "company_id": company.id, "move_ids": [Command.set(overdue.ids)],
+                "down_payment": overdue.currency_id.round(debt * 0.2), "installment_count": 4,
+                "frequency": "monthly", "first_due_date": today + timedelta(days=15),
+            })
+            agreement = env["cobranza.agreement"].browse(wizard.action_confirm()["res_id"])
+            agreement.action_propose()
+            if not propose_only:
+                agreement.action_activate()
+        env["cobranza.kpi.snapshot"]._take(companies=company)

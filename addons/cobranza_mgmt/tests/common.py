@@ -43,6 +43,9 @@ class CobranzaAccountCommon(AccountTestInvoicingCommon):
         super().setUpClass()
         cls.company = cls.company_data["company"]
         cls.company.account_use_credit_limit = True
+        # Scheduled jobs run as OdooBot: its "today" must be the tests' today whatever the hour
+        # (OdooBot is in Europe/Brussels, the test user in UTC: they differ from 22:00 or 23:00 UTC).
+        cls.env.ref("base.user_root").tz = cls.env.user.tz or "UTC"
         cls.today = fields.Date.context_today(cls.env.user)
         cls.Profile = cls.env["cobranza.credit.profile"]
         user_values = {"company_id": cls.company.id, "company_ids": [Command.set(cls.company.ids)]}

@@ -117,3 +117,11 @@ class TestDemoData(TransactionCase):
             any("disputes" in (message.body or "") for message in overdue.message_ids),
             "the disputed invoice carries the customer's objection in its chatter",
         )
+
+    def test_demo_agreements_and_kpi_snapshot(self):
+        agreements = self.env["cobranza.agreement"].search([
+            ("partner_id", "in", [self.partners["imprenta_gutenberg"].id, self.partners["gimnasio_fuerza_total"].id]),
+        ])
+        self.assertEqual(sorted(agreements.mapped("state")), ["active", "proposed"])
+        self.assertTrue(all(agreement.installment_ids for agreement in agreements))
+        self.assertTrue(self.env["cobranza.kpi.snapshot"].search_count([("dimension", "=", "company")]))

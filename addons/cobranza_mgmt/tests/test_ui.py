@@ -37,3 +37,26 @@ class TestUi(HttpCase):
     def test_partner_form_collections_tab(self):
         profile = self._customer_on_hold()
         self.start_tour(f"/odoo/res.partner/{profile.partner_id.id}", "cobranza_mgmt_partner_tab_tour", login="admin")
+
+    def test_manager_opens_reports(self):
+        self.env["cobranza.kpi.snapshot"]._take(companies=self.env.company)
+        self.start_tour("/odoo", "cobranza_mgmt_reporting_tour", login="tour_manager")
+
+    def test_agreement_from_an_overdue_invoice(self):
+        from datetime import timedelta
+
+        from odoo import Command, fields
+
+        today = fields.Date.context_today(self.env.user)
+        customer = self.env["res.partner"].create({"name": "Tour Customer Agreement", "is_company": True})
+        invoice = self.env["account.move"].create({
+            "move_type": "out_invoice", "partner_id": customer.id, "invoice_date": today - timedelta(days=60),
+            "invoice_date_due": today - timedelta(days=30),
+            "invoice_line_ids": [Command.create({"name": "Servicio", "quantity": 1, "price_unit": 900.0,
+                                                 "tax_ids": [Command.clear()]})],
+        })
+        invoice.action_post()
+        self.start_tour(f"/odoo/account.move/{invoice.id}", "cobranza_mgmt_agreement_tour", login="admin")
+        agreement = self.env["cobranza.agreement"].search([("move_ids", "in", invoice.ids)])
+        self.assertEqual(agreement.state, "draft")
+        self.assertEqual(sum(agreement.installment_ids.mapped("amount")), 900.0)

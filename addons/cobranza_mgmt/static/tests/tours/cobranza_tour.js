@@ -113,3 +113,80 @@ registry.category("web_tour.tours").add("cobranza_mgmt_partner_tab_tour", {
         },
     ],
 });
+
+registry.category("web_tour.tours").add("cobranza_mgmt_agreement_tour", {
+    // started on an overdue invoice by the test
+    steps: () => [
+        {
+            content: "Start a payment agreement from the invoice",
+            trigger: '.o_form_view .o_form_statusbar button:contains("Payment Agreement")',
+            run: "click",
+        },
+        {
+            content: "The wizard previews the schedule",
+            trigger: ".modal .o_cobranza_schedule_preview tbody tr",
+        },
+        {
+            content: "Create the agreement",
+            trigger: '.modal-footer button[name="action_confirm"]',
+            run: "click",
+        },
+        {
+            content: "The agreement opens in draft with its schedule",
+            trigger: '.o_form_view .o_statusbar_status button.o_arrow_button_current:contains("Draft")',
+        },
+        {
+            content: "Its installments are listed",
+            trigger: '.o_form_view .o_field_widget[name="installment_ids"] .o_data_row',
+        },
+    ],
+});
+
+registry.category("web_tour.tours").add("cobranza_mgmt_reporting_tour", {
+    url: "/odoo",
+    steps: () => [
+        ...openCollectionsApp,
+        {
+            content: "Open the Reporting section",
+            trigger: '.o_menu_sections button:contains("Reporting")',
+            run: "click",
+        },
+        {
+            content: "Open the aging analysis",
+            trigger: '.dropdown-item[data-menu-xmlid="cobranza_mgmt.cobranza_aging_report_menu"]',
+            run: "click",
+        },
+        {
+            content: "The pivot shows the buckets",
+            trigger: ".o_pivot .o_pivot_header_cell_closed, .o_pivot th",
+        },
+        {
+            content: "Open the Reporting section again",
+            trigger: '.o_menu_sections button:contains("Reporting")',
+            run: "click",
+        },
+        {
+            content: "Open the KPI trends",
+            trigger: '.dropdown-item[data-menu-xmlid="cobranza_mgmt.cobranza_kpi_snapshot_menu"]',
+            run: "click",
+        },
+        {
+            content: "The KPI graph is shown",
+            trigger: ".o_graph_view",
+        },
+        {
+            content: "Open the Reporting section once more",
+            trigger: '.o_menu_sections button:contains("Reporting")',
+            run: "click",
+        },
+        {
+            content: "Open the top debtors",
+            trigger: '.dropdown-item[data-menu-xmlid="cobranza_mgmt.cobranza_top_debtors_menu"]',
+            run: "click",
+        },
+        {
+            content: "The top debtors graph is shown",
+            trigger: '.o_breadcrumb:contains("Top Debtors")',
+        },
+    ],
+});
