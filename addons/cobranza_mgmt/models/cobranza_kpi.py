@@ -1,4 +1,3 @@
-import calendar
 import logging
 from collections import defaultdict
 from datetime import timedelta
@@ -268,10 +267,6 @@ class CobranzaKpi(models.AbstractModel):
             except Exception as error:  # noqa: BLE001 - one company's failure must not stop the others
                 _logger.warning("Collections: KPI report of %s failed: %s", company.name, error)
         return True
-
-    @api.model
-    def _month_bounds(self, day):
-        return day.replace(day=1), day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
 class CobranzaKpiSnapshot(models.Model):
