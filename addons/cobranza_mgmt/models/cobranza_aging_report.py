@@ -3,6 +3,29 @@ from odoo.tools import SQL
 
 from .cobranza_credit_profile import SEGMENT_SELECTION
 
+
+def later_partials_join(day, alias):
+    """SQL: LEFT JOIN ``alias`` giving, per journal item ``aml``, what partial reconciliations dated
+    after ``day`` took from it (``amount`` in company currency, ``amount_currency`` in the document's).
+
+    An item's residual at the end of ``day`` is its stored residual plus ``alias.amount``: only the
+    few partials dated later are read, not the whole reconciliation history.
+    """
+    return SQL(
+        """
+        LEFT JOIN (
+            SELECT line_id, SUM(amount) AS amount, SUM(amount_currency) AS amount_currency FROM (
+                SELECT debit_move_id AS line_id, amount, debit_amount_currency AS amount_currency
+                  FROM account_partial_reconcile WHERE max_date > %(day)s
+                UNION ALL
+                SELECT credit_move_id, -amount, -credit_amount_currency
+                  FROM account_partial_reconcile WHERE max_date > %(day)s
+            ) partial GROUP BY line_id
+        ) %(alias)s ON %(alias)s.line_id = aml.id
+        """, day=day, alias=SQL.identifier(alias),
+    )
+
+
 AGING_BUCKETS = [
     ("not_due", "Not Due"), ("1_30", "1-30"), ("31_60", "31-60"), ("61_90", "61-90"), ("over_90", "Over 90"),
 ]
@@ -56,19 +79,7 @@ class CobranzaAgingReport(models.Model):
         if as_of and as_of < today:
             residual = SQL("aml.amount_residual + COALESCE(later.amount, 0)")
             residual_currency = SQL("aml.amount_residual_currency + COALESCE(later.amount_currency, 0)")
-            later = SQL(
-                """
-                LEFT JOIN (
-                    SELECT line_id, SUM(amount) AS amount, SUM(amount_currency) AS amount_currency FROM (
-                        SELECT debit_move_id AS line_id, amount, debit_amount_currency AS amount_currency
-                          FROM account_partial_reconcile WHERE max_date > %(day)s
-                        UNION ALL
-                        SELECT credit_move_id, -amount, -credit_amount_currency
-                          FROM account_partial_reconcile WHERE max_date > %(day)s
-                    ) partial GROUP BY line_id
-                ) later ON later.line_id = aml.id
-                """, day=day,
-            )
+            later = later_partials_join(day, "later")
             still_open = SQL("(NOT aml.reconciled OR later.line_id IS NOT NULL) AND aml.date <= %s", day)
         else:
             residual, residual_currency, later = SQL("aml.amount_residual"), SQL("aml.amount_residual_currency"), SQL()

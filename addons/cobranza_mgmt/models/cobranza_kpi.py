@@ -6,34 +6,13 @@ from odoo import Command, api, fields, models
 from odoo.tools import SQL
 
 from ..logic import kpi
+from .cobranza_aging_report import later_partials_join
 from .cobranza_credit_profile import SEGMENT_SELECTION
 
 _logger = logging.getLogger(__name__)
 
 BUCKETS = ("not_due", "days_1_30", "days_31_60", "days_61_90", "days_over_90")
 DIMENSIONS = [("company", "Company"), ("collector", "Collector"), ("segment", "Segment")]
-
-
-def residual_as_of(as_of):
-    """SQL: a receivable item's residual (company currency) at the end of ``as_of``.
-
-    The stored residual, plus what partial reconciliations dated after ``as_of`` took from it
-    (so only those few partials are read, not the whole history).
-    """
-    return SQL(
-        "(aml.amount_residual + COALESCE(later_debit.amount, 0) - COALESCE(later_credit.amount, 0))"
-    ) if as_of else SQL("aml.amount_residual")
-
-
-def later_partials_joins(as_of):
-    return SQL(
-        """
-        LEFT JOIN (SELECT debit_move_id AS line_id, SUM(amount) AS amount FROM account_partial_reconcile
-                    WHERE max_date > %(as_of)s GROUP BY debit_move_id) later_debit ON later_debit.line_id = aml.id
-        LEFT JOIN (SELECT credit_move_id AS line_id, SUM(amount) AS amount FROM account_partial_reconcile
-                    WHERE max_date > %(as_of)s GROUP BY credit_move_id) later_credit ON later_credit.line_id = aml.id
-        """, as_of=as_of,
-    )
 
 
 class CobranzaKpi(models.AbstractModel):
@@ -50,6 +29,7 @@ class CobranzaKpi(models.AbstractModel):
                  overdue_opening, overdue_opening_left, and the aging buckets at ``date_to``)
         """
         opening_day = date_from - timedelta(days=1)
+        closing_is_today = date_to >= fields.Date.context_today(self)  # the stored residuals, as they are
         self.env.flush_all()
         partner_filter = SQL("AND aml.partner_id = ANY(%s)", list(partner_ids)) if partner_ids is not None else SQL()
         self.env.cr.execute(SQL(
@@ -79,12 +59,12 @@ class CobranzaKpi(models.AbstractModel):
                                AND COALESCE(aml.date_maturity, aml.date) < %(opening_day)s AS overdue_at_opening
                       FROM account_move_line aml
                       JOIN account_account account ON account.id = aml.account_id
-                      %(opening_joins)s
+                      %(opening_join)s
+                      %(closing_join)s
                      WHERE aml.company_id = %(company)s AND aml.parent_state = 'posted'
                        AND account.account_type = 'asset_receivable' AND aml.partner_id IS NOT NULL
                        AND aml.date <= %(date_to)s
-                       AND (NOT aml.reconciled OR aml.date >= %(date_from)s OR later_debit.line_id IS NOT NULL
-                            OR later_credit.line_id IS NOT NULL)
+                       AND (NOT aml.reconciled OR aml.date >= %(date_from)s OR opening_later.line_id IS NOT NULL)
                        %(partner_filter)s
                   ) line
                  GROUP BY line.partner_id
@@ -93,9 +73,11 @@ class CobranzaKpi(models.AbstractModel):
                      ON profile.partner_id = item.partner_id AND profile.company_id = %(company)s
             """,
             company=company.id, date_from=date_from, date_to=date_to, opening_day=opening_day,
-            opening_residual=residual_as_of(opening_day),
-            closing_residual=self._closing_residual_sql(date_to),
-            opening_joins=later_partials_joins(opening_day),
+            opening_residual=SQL("(aml.amount_residual + COALESCE(opening_later.amount, 0))"),
+            opening_join=later_partials_join(opening_day, "opening_later"),
+            closing_residual=SQL("aml.amount_residual") if closing_is_today
+            else SQL("(aml.amount_residual + COALESCE(closing_later.amount, 0))"),
+            closing_join=SQL() if closing_is_today else later_partials_join(date_to, "closing_later"),
             partner_filter=partner_filter,
             sale_journals=self.env["account.journal"].sudo().search(
                 [("company_id", "=", company.id), ("type", "=", "sale")]).ids or [0],
@@ -111,23 +93,6 @@ class CobranzaKpi(models.AbstractModel):
             row["not_due"] = row["closing_current"]
             rows.append(row)
         return rows
-
-    @api.model
-    def _closing_residual_sql(self, date_to):
-        """Residual at ``date_to``: the stored one for today or later, else corrected by later partials.
-
-        Partials dated after the opening day are already joined; those after ``date_to`` are their subset.
-        """
-        if date_to >= fields.Date.context_today(self):
-            return SQL("aml.amount_residual")
-        return SQL(
-            """(aml.amount_residual
-                + COALESCE((SELECT SUM(p.amount) FROM account_partial_reconcile p
-                             WHERE p.debit_move_id = aml.id AND p.max_date > %(day)s), 0)
-                - COALESCE((SELECT SUM(p.amount) FROM account_partial_reconcile p
-                             WHERE p.credit_move_id = aml.id AND p.max_date > %(day)s), 0))""",
-            day=date_to,
-        )
 
     @api.model
     def _outcome_counts(self, company, date_from, date_to):
