@@ -18,9 +18,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import pglocal
 
 ROOT = Path(__file__).resolve().parent.parent
 ADDONS = ROOT / "addons"
@@ -29,11 +31,11 @@ LOG_PROBLEM = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ (WARNING|ERRO
 
 
 def say(message):
-    print(f"[run_tests] {message}", flush=True)
+    print(f"[{Path(sys.argv[0]).stem}] {message}", flush=True)
 
 
 def die(message):
-    print(f"[run_tests] ERROR: {message}", file=sys.stderr, flush=True)
+    print(f"[{Path(sys.argv[0]).stem}] ERROR: {message}", file=sys.stderr, flush=True)
     sys.exit(2)
 
 
@@ -43,8 +45,8 @@ def check_odoo():
     except ImportError as error:
         die(
             f"python3 ({sys.executable}) cannot import Odoo: {error}.\n"
-            "Install Odoo 18.0 Community into this interpreter (pip install -r requirements.txt "
-            "and pip install -e <odoo source tree>), or use the Docker route of README.md."
+            "Run `make setup` (it installs Odoo 18.0 Community into .venv) and `make test`, "
+            "or use the Docker route of README.md."
         )
     if tuple(odoo.release.version_info[:2]) != (18, 0):
         die(f"Odoo {odoo.release.version} is installed; cobranza_mgmt needs Odoo 18.0.")
@@ -66,105 +68,45 @@ def check_tools():
         die("missing, and the tests that need it would be skipped: " + ", ".join(missing))
 
 
-def pg_params():
-    return {
-        "host": os.environ.get("PGHOST") or "127.0.0.1",
-        "port": int(os.environ.get("PGPORT") or 5432),
-        "user": os.environ.get("PGUSER") or "odoo",
-        "password": os.environ.get("PGPASSWORD") or "odoo",
-    }
-
-
-def pg_connect(params, dbname="postgres"):
+def ensure_postgres(pg):
+    """Reach PostgreSQL; on this machine's own Debian cluster, start it and create the role."""
     import psycopg2
 
-    connection = psycopg2.connect(dbname=dbname, connect_timeout=5, **params)
+    try:
+        pglocal.prepare_local(pg, log=say)
+        pg_connect(pg).close()
+    except (pglocal.PgError, psycopg2.OperationalError) as error:
+        die(
+            f"cannot reach PostgreSQL at {pg['host']}:{pg['port']} as {pg['user']}: {str(error).strip()}\n"
+            "Run `make setup` (as root it starts the local cluster and creates the role), or set "
+            "PGHOST/PGPORT/PGUSER/PGPASSWORD to a server with a role that has CREATEDB."
+        )
+
+
+def pg_connect(pg, dbname="postgres"):
+    import psycopg2
+
+    connection = psycopg2.connect(dbname=dbname, connect_timeout=5, **pg)
     connection.autocommit = True
     return connection
 
 
-def start_local_cluster(params):
-    """Debian: start the local cluster and create the role, when we may."""
-    if params["host"] not in ("127.0.0.1", "localhost", "::1") or not shutil.which("pg_lsclusters"):
-        return False
-    if os.geteuid() != 0:
-        return False
-    clusters = subprocess.run(
-        ["pg_lsclusters", "--no-header"], capture_output=True, text=True, check=False,
-    ).stdout
-    started = False
-    for line in clusters.splitlines():
-        version, name, port, status = line.split()[:4]
-        if int(port) != params["port"]:
-            continue
-        if status != "online":
-            say(f"starting PostgreSQL cluster {version}/{name}")
-            subprocess.run(["pg_ctlcluster", version, name, "start"], check=True)
-        started = True
-    if not started:
-        return False
-    for _attempt in range(30):
-        ready = subprocess.run(
-            ["pg_isready", "-q", "-h", params["host"], "-p", str(params["port"])], check=False,
-        )
-        if ready.returncode == 0:
-            break
-        time.sleep(1)
-    role = params["user"].replace('"', '""')
-    password = params["password"].replace("'", "''")
-    sql = (
-        f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN "
-        f"CREATE ROLE \"{role}\" LOGIN CREATEDB PASSWORD '{password}'; END IF; END $$;"
-    )
-    for _attempt in range(15):  # the server may still be starting up
-        created = subprocess.run(
-            ["runuser", "-u", "postgres", "--", "psql", "-q", "-U", "postgres", "-p", str(params["port"]),
-             "-d", "postgres", "-c", sql],
-            capture_output=True, text=True, check=False, cwd="/",
-            env={key: value for key, value in os.environ.items() if not key.startswith("PG")},
-        )
-        if created.returncode == 0:
-            return True
-        time.sleep(1)
-    die(f"could not create the PostgreSQL role {params['user']}: {created.stderr.strip()}")
-    return False
-
-
-def ensure_postgres(params):
-    import psycopg2
-
-    try:
-        pg_connect(params).close()
-        return
-    except psycopg2.OperationalError as error:
-        first_error = error
-    if start_local_cluster(params):
-        try:
-            pg_connect(params).close()
-            return
-        except psycopg2.OperationalError as error:
-            first_error = error
-    die(
-        f"cannot reach PostgreSQL at {params['host']}:{params['port']} as {params['user']}: "
-        f"{str(first_error).strip()}\nSet PGHOST/PGPORT/PGUSER/PGPASSWORD, or start a server with "
-        "a role that has CREATEDB."
-    )
-
-
-def write_config(workdir, params, dbname):
+def write_config(workdir, params, dbname, **options):
+    """An odoo.conf for one database; options add or override lines (e.g. http_port)."""
+    lines = {
+        "db_host": params["host"],
+        "db_port": params["port"],
+        "db_user": params["user"],
+        "db_password": params["password"],
+        "db_name": dbname,
+        "dbfilter": f"^{dbname}$",
+        "addons_path": ADDONS,
+        "data_dir": workdir / "data",
+        "max_cron_threads": 0,
+        **options,
+    }
     config = workdir / "odoo.conf"
-    config.write_text(
-        "[options]\n"
-        f"db_host = {params['host']}\n"
-        f"db_port = {params['port']}\n"
-        f"db_user = {params['user']}\n"
-        f"db_password = {params['password']}\n"
-        f"db_name = {dbname}\n"
-        f"dbfilter = ^{dbname}$\n"
-        f"addons_path = {ADDONS}\n"
-        f"data_dir = {workdir / 'data'}\n"
-        "max_cron_threads = 0\n"
-    )
+    config.write_text("[options]\n" + "".join(f"{key} = {value}\n" for key, value in lines.items()))
     return config
 
 
@@ -200,6 +142,7 @@ def run_pytest(config, dbname, extra_args):
         "--odoo-http",
         "--odoo-log-level=error",
         "-p", "tests.noskip",
+        "-p", "tests.odoo_trimmed",
         "-rfEs",
         *(extra_args or [str(ADDONS / module / "tests") for module in MODULES] + [str(ROOT / "tests")]),
     ]
@@ -220,7 +163,7 @@ def drop_database(params, dbname):
 def main():
     check_odoo()
     check_tools()
-    params = pg_params()
+    params = pglocal.params()
     ensure_postgres(params)
     dbname = os.environ.get("COBRANZA_TEST_DB") or f"cobranza_test_{uuid.uuid4().hex[:8]}"
     workdir = Path(tempfile.mkdtemp(prefix="cobranza_test_"))

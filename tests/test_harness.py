@@ -29,4 +29,4 @@ def test_runner_without_odoo_fails_with_clear_message():
     )
     assert result.returncode != 0
     assert "cannot import Odoo" in result.stderr
-    assert "Install Odoo 18.0 Community" in result.stderr
+    assert "make setup" in result.stderr
