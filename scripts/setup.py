@@ -189,8 +189,9 @@ def clone(url, target):
     )
     if result.returncode:
         last = (result.stderr.strip().splitlines() or ["no message"])[-1]
+        hint = f" (no {SHARED_ODOO}/odoo-*.tar.xz was found to use instead)" if url == OFFICIAL_GIT else ""
         raise SetupError(
-            f"cannot clone branch {BRANCH} of {url}: {last}. Check the URL and the network, or set "
+            f"cannot clone branch {BRANCH} of {url}{hint}: {last}. Check the URL and the network, or set "
             "ODOO_SOURCE to an Odoo 18.0 archive or source tree."
         )
     if odoo_version(target) != (18, 0):
