@@ -87,13 +87,27 @@ def server(tmp_path):
     server = Server(dbname, free_port(), tmp_path / "run_server.log")
     yield server
     server.stop()
-    pg = pglocal.params()
-    connection = psycopg2.connect(dbname="postgres", connect_timeout=5, **pg)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
-    connection.close()
+    drop_database(dbname)
     subprocess.run(["rm", "-rf", str(ROOT / ".run" / dbname)], check=False)
+
+
+def drop_database(dbname, attempts=20):
+    """Drop it once the server's connections are gone (an autovacuum worker on a fresh database
+    cannot be ended by a non-superuser: wait for it instead)."""
+    connection = psycopg2.connect(dbname="postgres", connect_timeout=5, **pglocal.params())
+    connection.autocommit = True
+    try:
+        for attempt in range(attempts):
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute(f'DROP DATABASE IF EXISTS "{dbname}"')
+                return
+            except (psycopg2.errors.ObjectInUse, psycopg2.errors.InsufficientPrivilege):
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(1)
+    finally:
+        connection.close()
 
 
 def test_make_run_serves_the_demo_portfolio_and_reuses_its_database(server):
