@@ -146,7 +146,7 @@ def bench_database(modules, extra_addons=None):
     import odoo
     from odoo import SUPERUSER_ID, api
 
-    params = run_tests.pg_params()
+    params = run_tests.pglocal.params()
     run_tests.ensure_postgres(params)
     dbname = f"cobranza_bench_{uuid.uuid4().hex[:8]}"
     workdir = Path(run_tests.tempfile.mkdtemp(prefix="cobranza_bench_"))
@@ -165,7 +165,10 @@ def bench_database(modules, extra_addons=None):
         odoo.tools.config.parse_config(["-c", str(config), "--log-level=warn"])
         registry = odoo.modules.registry.Registry(dbname)
         with registry.cursor() as cr:
-            yield api.Environment(cr, SUPERUSER_ID, {})
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            # collections started, as a manager does with the start wizard ("send what is due now")
+            env["res.company"].search([]).cobranza_start_date = env["res.company"].search([], limit=1)._cobranza_today()
+            yield env
             cr.rollback()
         odoo.sql_db.close_db(dbname)
     finally:

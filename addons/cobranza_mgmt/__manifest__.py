@@ -1,6 +1,6 @@
 {
     "name": "Collections Management (Gestión de Cobranza)",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Accounting/Accounting",
     "summary": "Credit policy, dunning, payment agreements and collection KPIs",
     "author": "cobranza_mgmt developers",

@@ -5,6 +5,8 @@ from odoo.addons.portal.controllers.portal import pager as portal_pager
 from odoo.exceptions import AccessError, MissingError, UserError
 from odoo.http import request, route
 
+PORTAL_STATES = ("proposed", "active", "completed", "broken")
+
 
 class CobranzaPortal(CustomerPortal):
     """The customer's payment agreements in the portal; a proposed one is accepted by signing it."""
@@ -13,7 +15,7 @@ class CobranzaPortal(CustomerPortal):
         partner = request.env.user.partner_id
         return [
             ("partner_id", "=", partner.commercial_partner_id.id),
-            ("state", "in", ("proposed", "active", "completed", "broken")),
+            ("state", "in", PORTAL_STATES),
         ]
 
     def _prepare_home_portal_values(self, counters):
@@ -43,6 +45,8 @@ class CobranzaPortal(CustomerPortal):
         try:
             agreement_sudo = self._document_check_access("cobranza.agreement", agreement_id, access_token=access_token)
         except (AccessError, MissingError):
+            return request.redirect("/my")
+        if agreement_sudo.state not in PORTAL_STATES:  # a draft or cancelled one is not the customer's to read
             return request.redirect("/my")
         if report_type in ("html", "pdf", "text"):
             return self._show_report(model=agreement_sudo, report_type=report_type,

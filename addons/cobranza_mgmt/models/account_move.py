@@ -1,5 +1,26 @@
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+
+from .cobranza_access import check_collector, check_fields
+
+# Invoices the module itself posts past the credit control (late fees, agreement interest):
+# a Python-side flag, so no caller can set it over RPC as it could a context key.
+_CREDIT_EXEMPT = ContextVar("cobranza_credit_exempt", default=frozenset())
+DISPUTE_FIELDS = ("cobranza_is_disputed", "cobranza_dispute_reason", "cobranza_dispute_user_id",
+                  "cobranza_dispute_date")
+
+
+@contextmanager
+def credit_exempt(moves):
+    """Post ``moves`` inside this block without the credit control (the module's own documents)."""
+    token = _CREDIT_EXEMPT.set(_CREDIT_EXEMPT.get() | frozenset(moves.ids))
+    try:
+        yield
+    finally:
+        _CREDIT_EXEMPT.reset(token)
 
 NEAR_LIMIT_SHARE = 0.9
 
@@ -42,8 +63,14 @@ class AccountMove(models.Model):
                         limit=company.currency_id.format(limit),
                     )
 
+    def write(self, vals):
+        if any(name in vals for name in DISPUTE_FIELDS):
+            check_fields(self, [name for name in vals if name in DISPUTE_FIELDS], ())
+        return super().write(vals)
+
     def action_cobranza_set_dispute(self, reason):
         """Mark customer invoices as disputed (reason required): dunning skips them."""
+        check_collector(self.env)
         if not (reason or "").strip():
             raise UserError(self.env._("Give the reason of the dispute."))
         invoices = self.filtered(lambda m: m.move_type == "out_invoice")
@@ -62,6 +89,7 @@ class AccountMove(models.Model):
     def action_cobranza_send_reminder_now(self):
         """Remind the customer of this invoice now (what is due, or its last level again)."""
         self.ensure_one()
+        check_collector(self.env)
         self.check_access("write")
         if self.move_type != "out_invoice" or self.state != "posted":
             raise UserError(self.env._("Only posted customer invoices can be reminded."))
@@ -71,6 +99,7 @@ class AccountMove(models.Model):
         return True
 
     def action_cobranza_open_dispute_wizard(self):
+        check_collector(self.env)
         return {
             "type": "ir.actions.act_window", "name": self.env._("Record a Dispute"),
             "res_model": "cobranza.dispute.wizard", "view_mode": "form", "target": "new",
@@ -78,6 +107,7 @@ class AccountMove(models.Model):
         }
 
     def action_cobranza_resolve_dispute(self):
+        check_collector(self.env)
         disputed = self.filtered("cobranza_is_disputed")
         disputed.check_access("write")
         disputed.sudo().write({"cobranza_is_disputed": False})
@@ -91,10 +121,9 @@ class AccountMove(models.Model):
         Collections managers may post them anyway; the override is logged on the invoice.
         Draft invoices already count in the exposure, so nothing is added for this one.
         """
-        if self.env.context.get("cobranza_skip_credit_check"):
-            return
+        exempt = _CREDIT_EXEMPT.get()
         invoices = self.filtered(
-            lambda m: m.move_type == "out_invoice" and m.company_id.cobranza_block_posting
+            lambda m: m.move_type == "out_invoice" and m.company_id.cobranza_block_posting and m.id not in exempt
         )
         for company, moves in invoices.grouped("company_id").items():
             moves._cobranza_enforce_credit(company, lambda move, problem: self.env._(

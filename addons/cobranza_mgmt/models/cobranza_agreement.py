@@ -6,6 +6,17 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from ..logic import schedule
+from .account_move import credit_exempt
+from .cobranza_access import check_collector, check_fields
+
+# What a user writes directly on a draft agreement, and at any time; the rest (state, payments,
+# signature, interest invoice) only Collections sets, through the actions below.
+DRAFT_FIELDS = (
+    "partner_id", "currency_id", "move_ids", "date", "financed_amount", "down_payment", "installment_count",
+    "frequency", "first_due_date", "interest_rate", "interest_method", "grace_days", "reminder_days",
+    "installment_ids",
+)
+ANY_STATE_FIELDS = ("note", "user_id")
 
 _logger = logging.getLogger(__name__)
 
@@ -209,18 +220,43 @@ class CobranzaAgreement(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        if not self.env.su:
+            check_collector(self.env)
         for vals in vals_list:
+            check_fields(self, vals, ("company_id", "collector_id", *DRAFT_FIELDS, *ANY_STATE_FIELDS))
             if vals.get("name", "/") == "/":
                 vals["name"] = self.env["ir.sequence"].next_by_code("cobranza.agreement") or "/"
         agreements = super().create(vals_list)
-        for agreement in agreements:
+        agreements._check_financed()
+        return agreements
+
+    def write(self, vals):
+        if not self.env.su:
+            check_fields(self, vals, (*DRAFT_FIELDS, *ANY_STATE_FIELDS))
+            if set(vals) & set(DRAFT_FIELDS) and self.filtered(lambda a: a.state != "draft"):
+                raise ValidationError(self.env._(
+                    "Only a draft agreement can change its invoices, amounts or schedule: cancel it and make a new one."
+                ))
+        result = super().write(vals)
+        if {"partner_id", "move_ids", "financed_amount", "currency_id"} & set(vals):
+            self._check_financed()
+        return result
+
+    def _check_financed(self):
+        """The invoices may be covered (of the customer, open, in no other agreement) and the financed
+        amount is what they owe."""
+        for agreement in self:
             currency, financed = agreement._check_moves(agreement.partner_id, agreement.company_id, agreement.move_ids)
             if agreement.currency_id != currency or currency.compare_amounts(agreement.financed_amount, financed):
                 raise ValidationError(self.env._(
                     "The financed amount (%(amount)s) must be what the invoices owe (%(owed)s).",
                     amount=agreement.currency_id.format(agreement.financed_amount), owed=currency.format(financed),
                 ))
-        return agreements
+
+    def _set_state(self, state):
+        """Change the state after the action's own checks: the user must be allowed to write the agreement."""
+        self.check_access("write")
+        self.sudo().write({"state": state})
 
     # ------------------------------------------------------------------ state changes
 
@@ -229,7 +265,7 @@ class CobranzaAgreement(models.Model):
             if agreement.state != "draft":
                 raise UserError(self.env._("Only a draft agreement can be proposed."))
             agreement._check_terms_still_valid()
-            agreement.state = "proposed"
+            agreement._set_state("proposed")
             template = self.env.ref("cobranza_mgmt.mail_template_agreement_proposal")
             agreement.message_post_with_source(template, subtype_xmlid="mail.mt_comment")
         return True
@@ -239,9 +275,10 @@ class CobranzaAgreement(models.Model):
             if agreement.state not in ("draft", "proposed"):
                 raise UserError(self.env._("Only a draft or proposed agreement can be activated."))
             agreement._check_terms_still_valid()
+            agreement.check_access("write")
             if agreement.currency_id.compare_amounts(agreement.interest_amount, 0) > 0:
-                agreement.interest_move_id = agreement._create_interest_invoice()
-            agreement.state = "active"
+                agreement.sudo().interest_move_id = agreement._create_interest_invoice()
+            agreement._set_state("active")
             agreement._refresh_payments()
         return True
 
@@ -249,23 +286,33 @@ class CobranzaAgreement(models.Model):
         for agreement in self:
             if agreement.state in ("completed", "cancelled"):
                 raise UserError(self.env._("A completed or cancelled agreement cannot be cancelled."))
-            agreement.state = "cancelled"
+            agreement._set_state("cancelled")
+            agreement.sudo().access_token = False  # links already sent stop working
         return True
 
     def action_draft(self):
         for agreement in self:
             if agreement.state != "cancelled" or agreement.interest_move_id:
                 raise UserError(self.env._("Only a cancelled agreement that never started can go back to draft."))
-            agreement.state = "draft"
+            agreement._set_state("draft")
         return True
 
     def action_print(self):
         return self.env.ref("cobranza_mgmt.action_report_cobranza_agreement").report_action(self)
 
     def _check_terms_still_valid(self):
-        """The invoices may have been paid or taken by another agreement since the draft was made."""
+        """The invoices may have been paid or taken by another agreement since the draft was made,
+        and no installment may already be due before the agreement starts."""
         self.ensure_one()
+        check_collector(self.env)
         self._check_moves(self.partner_id, self.company_id, self.move_ids)
+        today = fields.Date.context_today(self)
+        past = self.installment_ids.filtered(lambda i: i.due_date < today).sorted("due_date")
+        if past:
+            raise ValidationError(self.env._(
+                "Installment %(number)s of agreement %(name)s was due on %(date)s, before today: reschedule it.",
+                number=past[0].sequence, name=self.name, date=past[0].due_date,
+            ))
 
     def _create_interest_invoice(self):
         self.ensure_one()
@@ -273,7 +320,7 @@ class CobranzaAgreement(models.Model):
         if not product:
             raise UserError(self.env._("Set the agreement interest product in the Collections settings of "
                                        "%(company)s.", company=self.company_id.name))
-        move = self.env["account.move"].with_context(cobranza_skip_credit_check=True).create({
+        move = self.env["account.move"].create({
             "move_type": "out_invoice",
             "partner_id": self.partner_id.id,
             "company_id": self.company_id.id,
@@ -289,7 +336,8 @@ class CobranzaAgreement(models.Model):
                 "tax_ids": [Command.clear()],
             })],
         })
-        move.with_context(cobranza_skip_credit_check=True).action_post()
+        with credit_exempt(move):
+            move.action_post()
         return move
 
     def _accept(self, name, signature):
@@ -299,7 +347,7 @@ class CobranzaAgreement(models.Model):
             raise UserError(self.env._("This agreement is not waiting for your acceptance."))
         if not name or not signature:
             raise UserError(self.env._("Sign with your name to accept the agreement."))
-        self.write({"signed_by": name, "signed_on": fields.Datetime.now(), "signature": signature})
+        self.sudo().write({"signed_by": name, "signed_on": fields.Datetime.now(), "signature": signature})
         self.action_activate()
         self.message_post(body=self.env._("Accepted online by %(name)s.", name=name))
 
@@ -312,7 +360,7 @@ class CobranzaAgreement(models.Model):
     def _refresh_payments(self, today=None):
         """Allocate what was paid on the covered invoices to the installments, in due-date order."""
         today = today or fields.Date.context_today(self)
-        for agreement in self.filtered(lambda a: a.state == "active"):
+        for agreement in self.sudo().filtered(lambda a: a.state in ("active", "completed")):
             currency = agreement.currency_id
             still_owed = sum(agreement._covered_moves().mapped("amount_residual"))
             paid = max(0.0, currency.round(agreement.financed_amount + agreement.interest_amount - still_owed))
@@ -333,8 +381,13 @@ class CobranzaAgreement(models.Model):
             if currency.compare_amounts(agreement.paid_amount, paid):
                 agreement.paid_amount = paid
             if all(i.state == "paid" for i in installments):
-                agreement.state = "completed"
-                agreement.message_post(body=self.env._("Every installment is paid: agreement completed."))
+                if agreement.state != "completed":
+                    agreement.state = "completed"
+                    agreement.message_post(body=self.env._("Every installment is paid: agreement completed."))
+            elif agreement.state == "completed":  # a payment was unreconciled: the agreement runs again
+                agreement.state = "active"
+                agreement.message_post(body=self.env._(
+                    "A payment was taken back: installments are due again, agreement active again."))
 
     @api.model
     def _refresh_for_moves(self, moves):
@@ -346,7 +399,7 @@ class CobranzaAgreement(models.Model):
             """
             SELECT DISTINCT agreement.id FROM cobranza_agreement agreement
               LEFT JOIN cobranza_agreement_move_rel rel ON rel.agreement_id = agreement.id
-             WHERE agreement.state = 'active'
+             WHERE agreement.state IN ('active', 'completed')
                AND (rel.move_id = ANY(%(moves)s) OR agreement.interest_move_id = ANY(%(moves)s))
             """, moves=moves.ids,
         ))
@@ -361,12 +414,11 @@ class CobranzaAgreement(models.Model):
         """Daily: refresh payments, remind upcoming installments, notify overdue ones, break agreements
         whose installment is late beyond the grace days. Each agreement in its own savepoint; flags on
         the installments make a second run the same day send nothing again."""
-        today = fields.Date.context_today(self)
         agreements = self.sudo().search([("state", "=", "active")])
         for agreement in agreements:
             try:
                 with self.env.cr.savepoint():
-                    agreement._follow_up(today)
+                    agreement._follow_up(agreement.company_id._cobranza_today())
             except Exception as error:  # noqa: BLE001 - one agreement's failure must not stop the others
                 _logger.warning("Collections: follow-up of agreement %s failed: %s", agreement.name, error)
         return len(agreements)
@@ -456,6 +508,32 @@ class CobranzaAgreementInstallment(models.Model):
     )
     reminder_sent = fields.Boolean(readonly=True, copy=False)
     overdue_notice_sent = fields.Boolean(readonly=True, copy=False)
+
+    _USER_FIELDS = ("sequence", "is_down_payment", "due_date", "principal", "interest", "amount")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        installments = super().create(vals_list)
+        if not self.env.su:
+            for vals in vals_list:
+                check_fields(self, vals, ("agreement_id", *self._USER_FIELDS))
+            installments._check_draft()
+        return installments
+
+    def write(self, vals):
+        if not self.env.su:
+            check_fields(self, vals, self._USER_FIELDS)
+            self._check_draft()
+        return super().write(vals)
+
+    def unlink(self):
+        if not self.env.su:
+            self._check_draft()
+        return super().unlink()
+
+    def _check_draft(self):
+        if self.agreement_id.filtered(lambda a: a.state != "draft"):
+            raise ValidationError(self.env._("Only the schedule of a draft agreement can be changed."))
 
     @api.depends("amount", "paid_amount")
     def _compute_residual_amount(self):

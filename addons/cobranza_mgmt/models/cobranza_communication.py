@@ -1,11 +1,16 @@
 import json
 import logging
 import threading
+from collections import defaultdict
 
 from psycopg2.extras import execute_values
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
+from odoo.tools import format_amount
+from odoo.tools.rendering_tools import parse_inline_template
 
+from .cobranza_access import check_collector
+from .cobranza_dunning_level import TEXT_PLACEHOLDERS
 from .cobranza_sms_gateway import GatewayError
 
 _logger = logging.getLogger(__name__)
@@ -42,9 +47,13 @@ class CobranzaCommunication(models.Model):
     channel = fields.Selection(CHANNELS, required=True, default="email")
     date = fields.Date(required=True, default=fields.Date.context_today, index=True)
     state = fields.Selection(
-        [("queued", "Queued"), ("sent", "Sent"), ("failed", "Failed")], default="queued", required=True, index=True,
+        [("queued", "Queued"), ("sent", "Sent"), ("failed", "Failed"), ("cancelled", "Not Needed")],
+        default="queued", required=True, index=True,
     )
     failure_reason = fields.Text(readonly=True)
+    delivery_attempts = fields.Integer(
+        readonly=True, copy=False, help="Times the mail server could not be reached for this reminder.",
+    )
     is_manual = fields.Boolean(string="Sent by Hand", help="Sent from the customer or the invoice, not by the run.")
     line_ids = fields.Many2many(
         "account.move.line", "cobranza_communication_line_rel", "communication_id", "line_id",
@@ -55,7 +64,14 @@ class CobranzaCommunication(models.Model):
         string="Unapplied Credits", help="Payments and credit notes not yet matched, which reduce what is due.",
     )
     move_ids = fields.Many2many("account.move", compute="_compute_move_ids", string="Invoices")
-    amount_due = fields.Monetary(currency_field="currency_id", help="Overdue items minus unapplied credits.")
+    amount_due = fields.Monetary(
+        string="Amount Due (Company Currency)", currency_field="currency_id",
+        help="Overdue items minus unapplied credits, in the company's currency.",
+    )
+    amount_due_text = fields.Char(
+        compute="_compute_amount_due_text",
+        help="What is due in each currency of the items, as the customer reads it (e.g. '$ 100.00 + 50.00 €').",
+    )
     mail_id = fields.Many2one("mail.mail", string="E-mail", readonly=True, ondelete="set null")
     message_id = fields.Many2one("mail.message", string="Chatter Message", readonly=True, ondelete="set null")
     text_body = fields.Text(string="Text Sent", readonly=True)
@@ -80,6 +96,17 @@ class CobranzaCommunication(models.Model):
                 communication.level_id.name, communication.partner_id.display_name,
                 channels.get(communication.channel), fields.Date.to_string(communication.date),
             ]))
+
+    @api.depends("line_ids", "credit_line_ids", "partner_id.lang")
+    def _compute_amount_due_text(self):
+        for communication in self:
+            communication.amount_due_text = " + ".join(
+                format_amount(self.env, amount, currency, lang_code=communication.partner_id.lang)
+                for currency, amount in communication._lines_data()["totals"]
+            )
+
+    def mail_allowed_qweb_expressions(self):
+        return super().mail_allowed_qweb_expressions() + TEXT_PLACEHOLDERS
 
     @api.depends("line_ids")
     def _compute_move_ids(self):
@@ -117,16 +144,32 @@ class CobranzaCommunication(models.Model):
             "residual": line.amount_residual_currency if line.currency_id else line.amount_residual,
             "currency": line.currency_id or self.currency_id,
         } for line in self.credit_line_ids]
-        return {"items": rows, "credits": credits}
+        # One total per currency: items and credits in different currencies are never added up.
+        totals = defaultdict(float)
+        for row in rows + credits:
+            totals[row["currency"]] += row["residual"]
+        return {"items": rows, "credits": credits,
+                "totals": [(currency, currency.round(amount))
+                           for currency, amount in sorted(totals.items(), key=lambda item: item[0].name)]}
 
     def _render_text(self, level):
-        """The level's SMS/WhatsApp text rendered for this communication, in the customer's language."""
+        """The level's SMS/WhatsApp text rendered for this communication, in the customer's language.
+
+        Texts are written by Collections managers: they are rendered in mail.render.mixin's static
+        mode (placeholders replaced by field values, nothing evaluated), never with the template
+        engine, so a text cannot run code whoever renders it (the delivery job runs as superuser).
+        A placeholder outside TEXT_PLACEHOLDERS raises, and the communication fails with the reason.
+        """
         self.ensure_one()
-        source = level.with_context(lang=self.partner_id.lang or self.env.lang).text_body
-        rendered = self.env["mail.template"].with_context(lang=self.partner_id.lang)._render_template(
-            source, self._name, self.ids, engine="inline_template",
-        )
-        return rendered[self.id]
+        source = level.with_context(lang=self.partner_id.lang or self.env.lang).text_body or ""
+        for _string, expression, _default in parse_inline_template(source):
+            if expression and expression.strip() not in TEXT_PLACEHOLDERS:
+                raise GatewayError(self.env._(
+                    "The text of %(level)s uses {{ %(expression)s }}, which is not a placeholder: not sent.",
+                    level=level.name, expression=expression.strip(),
+                ))
+        rendered = self.env["mail.render.mixin"].with_context(lang=self.partner_id.lang)
+        return rendered._render_template_inline_template_regex(source, self._name, self.ids)[self.id]
 
     def _attach_report(self, report_xmlid):
         """Render a report of this communication and keep it as its document."""
@@ -193,27 +236,71 @@ class CobranzaCommunication(models.Model):
     def _dispatch_queued(self, limit=500):
         """Cron: deliver what the dunning run queued (e-mails, texts, letters, case files, call tasks)."""
         queued = self.sudo().search([("state", "=", "queued"), ("mail_id", "=", False)], limit=limit, order="id")
-        queued._deliver()
+        queued._deliver(commit=True)
         return len(queued)
 
-    def _deliver(self):
+    def _deliver(self, commit=False):
         """Render and send these queued communications, each channel its own way.
 
         E-mails are rendered in one batch per template into Odoo's mail queue (one by one only
-        when the batch fails, to find the culprit); a communication that cannot be delivered
-        is marked failed with the reason and its items go back to their previous level, so that
-        the next run reminds them again.
+        when the batch fails, to find the culprit). Every error is caught per communication:
+        the communication is marked failed with the reason, which a Collections user can retry
+        (``action_retry``) once the cause is fixed. A failed delivery never moves the items back
+        to an earlier level: the level's side effects (late fee, hold, hand-over) and the other
+        channels of the same reminder already happened and are not replayed.
+
+        :param commit: the delivery job commits after each communication (a text sent is a fact);
+                       a user's "send now" stays in its own transaction
         """
-        queued = self.filtered(lambda c: c.state == "queued" and not c.mail_id)
+        queued = self.filtered(lambda c: c.state == "queued" and not c.mail_id)._drop_settled_items()
         emails = queued.filtered(lambda c: c.channel == "email")
         for template, batch in emails.grouped(lambda c: c.level_id.mail_template_id).items():
             batch._deliver_emails(template)
+            batch._commit_delivery(commit)
         for communication in (queued - emails).filtered(lambda c: c.state == "queued"):
-            if communication.channel in ("letter", "agency"):
-                communication._deliver_document()
-            elif communication.channel == "phone":
-                communication._deliver_call()
-        (queued - emails).filtered(lambda c: c.state == "queued" and c.channel in ("sms", "whatsapp"))._deliver_texts()
+            try:
+                with self.env.cr.savepoint():
+                    if communication.channel in ("letter", "agency"):
+                        communication._deliver_document()
+                    elif communication.channel == "phone":
+                        communication._deliver_call()
+                    elif communication.channel in ("sms", "whatsapp"):
+                        communication._deliver_text()
+            except Exception as error:  # noqa: BLE001 - one communication's failure must not stop the others
+                communication._fail(str(error))
+            communication._commit_delivery(commit)
+
+    def _drop_settled_items(self):
+        """What changed since the run queued these: items paid or disputed meanwhile leave the reminder,
+        credits used meanwhile too; a reminder left with nothing due is not sent.
+
+        :return: the communications still to deliver
+        """
+        for communication in self:
+            settled = communication.line_ids.filtered(
+                lambda line: line.reconciled or line.company_currency_id.is_zero(line.amount_residual)
+                or line.move_id.cobranza_is_disputed
+            )
+            used = communication.credit_line_ids.filtered("reconciled")
+            if not settled and not used:
+                continue
+            remaining = communication.line_ids - settled
+            vals = {
+                "line_ids": [Command.unlink(line.id) for line in settled],
+                "credit_line_ids": [Command.unlink(line.id) for line in used],
+                "amount_due": sum(remaining.mapped("amount_residual"))
+                + sum((communication.credit_line_ids - used).mapped("amount_residual")),
+            }
+            if not remaining:
+                vals.update(state="cancelled", failure_reason=self.env._(
+                    "Paid or disputed before it went out: not sent."))
+            communication.write(vals)
+        return self.filtered(lambda c: c.state == "queued")
+
+    def _commit_delivery(self, commit):
+        """Keep what was delivered whatever follows (the delivery job only, outside tests)."""
+        if commit and not getattr(threading.current_thread(), "testing", False):
+            self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def _deliver_emails(self, template):
         if not template:
@@ -239,12 +326,8 @@ class CobranzaCommunication(models.Model):
     def _deliver_document(self):
         reports = {"letter": "cobranza_mgmt.action_report_dunning_letter",
                    "agency": "cobranza_mgmt.action_report_agency_case_file"}
-        try:
-            with self.env.cr.savepoint():
-                self._attach_report(reports[self.channel])
-                self.state = "sent"
-        except Exception as error:  # noqa: BLE001 - one document's failure must not stop the others
-            self._fail(str(error))
+        self._attach_report(reports[self.channel])
+        self.state = "sent"
 
     def _deliver_call(self):
         profile = self.env["cobranza.credit.profile"]._get_or_create(self.partner_id, self.company_id)
@@ -258,67 +341,52 @@ class CobranzaCommunication(models.Model):
             ).id,
         })
 
-    def _deliver_texts(self):
-        """Send texts through their company's gateway.
+    def _deliver_text(self):
+        """Send this text through its company's gateway (the reference is the idempotency key)."""
+        gateway = self.env["cobranza.sms.gateway"].sudo().search([
+            ("company_id", "=", self.company_id.id), ("channel", "=", self.channel),
+        ], limit=1)
+        number = self.partner_id.mobile or self.partner_id.phone
+        if not self.text_body:
+            self.text_body = self._render_text(self.level_id)
+        if not gateway:
+            raise GatewayError(self.env._("No %(channel)s gateway configured for %(company)s.",
+                                          channel=self.channel, company=self.company_id.name))
+        if not number:
+            raise GatewayError(self.env._("%(partner)s has no mobile or phone number.",
+                                          partner=self.partner_id.display_name))
+        reference = gateway._send(number, self.text_body or "", self._idempotency_key())
+        self.write({"state": "sent", "provider_reference": reference})
 
-        Each text is committed as soon as the gateway took it, so a crash resends at most the
-        one in flight (the gateway receives the communication's reference as idempotency key).
-        """
-        for communication in self:
-            gateway = self.env["cobranza.sms.gateway"].sudo().search([
-                ("company_id", "=", communication.company_id.id), ("channel", "=", communication.channel),
-            ], limit=1)
-            number = communication.partner_id.mobile or communication.partner_id.phone
-            try:
-                if not communication.text_body:
-                    communication.text_body = communication._render_text(communication.level_id)
-                if not gateway:
-                    raise GatewayError(self.env._("No %(channel)s gateway configured for %(company)s.",
-                                                  channel=communication.channel, company=communication.company_id.name))
-                if not number:
-                    raise GatewayError(self.env._("%(partner)s has no mobile or phone number.",
-                                                  partner=communication.partner_id.display_name))
-                reference = gateway._send(number, communication.text_body or "", f"cobranza-{communication.id}")
-            except GatewayError as error:
-                communication.write({"state": "failed", "failure_reason": str(error)})
-            else:
-                communication.write({"state": "sent", "provider_reference": reference})
-            if not getattr(threading.current_thread(), "testing", False):
-                # a text sent is a fact: keep its state whatever follows
-                self.env.cr.commit()  # pylint: disable=invalid-commit
+    def _idempotency_key(self):
+        """Unique across databases: a restored copy never reuses the original's keys."""
+        self.ensure_one()
+        database = self.env["ir.config_parameter"].sudo().get_param("database.uuid", "")
+        return f"cobranza-{database}-{self.id}"
 
     def _fail(self, reason):
-        """Mark these communications failed and give their items back their previous level.
+        """Mark these communications failed with the reason, and say so in the customer's chatter.
 
-        The other queued communications of the same reminder are dropped with them, so that
-        the next run sends the whole reminder again, once.
+        Only the delivery failed: the items keep the level they reached, and the level's side
+        effects and the reminder's other channels stay as they are. ``action_retry`` sends it again.
         """
-        siblings = self.search([
-            ("state", "=", "queued"), ("mail_id", "=", False), ("id", "not in", self.ids),
-            ("partner_id", "in", self.partner_id.ids), ("level_id", "in", self.level_id.ids),
-            ("date", "in", list(set(self.mapped("date")))),
-        ]).filtered(lambda c: any((c.partner_id, c.level_id, c.date) == (f.partner_id, f.level_id, f.date)
-                                  for f in self))
-        (self | siblings).write({"state": "failed", "failure_reason": reason})
-        restore = []
-        for communication in self:
-            lines = communication.line_ids.filtered(lambda item, c=communication: item.cobranza_level_id == c.level_id)
-            for line in lines:
-                previous = (communication.previous_levels or {}).get(str(line.id)) or None
-                restore.append((line.id, previous))
-        if restore:
-            self.env.flush_all()
-            for line_id, previous in restore:
-                self.env.cr.execute(
-                    "UPDATE account_move_line SET cobranza_level_id = %s WHERE id = %s", [previous, line_id],
-                )
-            lines = self.env["account.move.line"].browse([row[0] for row in restore])
-            lines.invalidate_recordset(["cobranza_level_id"])
+        self.write({"state": "failed", "failure_reason": reason})
         for communication in self:
             _logger.warning("Collections: reminder %s failed: %s", communication.name, reason)
             communication.partner_id.sudo()._message_log(body=self.env._(
                 "Dunning failed (%(communication)s): %(error)s", communication=communication.name, error=reason,
             ))
+
+    def action_retry(self):
+        """Send failed communications again (after their cause was fixed): queued for the delivery job."""
+        check_collector(self.env)
+        failed = self.filtered(lambda c: c.state == "failed")
+        failed.check_access("read")  # a collector retries the reminders of their portfolio
+        failed.sudo().write({"state": "queued", "failure_reason": False, "mail_id": False, "text_body": False,
+                             "delivery_attempts": 0})
+        if failed:
+            self.env.ref("cobranza_mgmt.ir_cron_dispatch_queued").sudo()._trigger()
+        return True
 
     def _history(self):
         """Every communication with this customer in this company, oldest first (agency case file)."""

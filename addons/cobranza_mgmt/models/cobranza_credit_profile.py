@@ -8,6 +8,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
 from ..logic import scoring
+from .cobranza_access import check_collector, check_fields
 
 _logger = logging.getLogger(__name__)
 
@@ -52,7 +53,9 @@ class CobranzaCreditProfile(models.Model):
 
     is_on_hold = fields.Boolean(string="On Credit Hold", readonly=True)
     hold_type = fields.Selection(
-        [("manual", "Manual"), ("auto", "Automatic")], readonly=True,
+        [("manual", "Manual"), ("auto", "Automatic"), ("dunning", "Dunning Level")], readonly=True,
+        help="Manual holds stay until a Collections Manager lifts them; automatic and dunning holds also "
+             "lift by themselves once their cause is gone (nothing overdue any more, for a dunning hold).",
     )
     hold_reason = fields.Text(readonly=True)
     hold_user_id = fields.Many2one("res.users", string="Held By", readonly=True)
@@ -157,7 +160,19 @@ class CobranzaCreditProfile(models.Model):
                     contact=profile.partner_id.display_name,
                 ))
 
+    # What a user writes directly; holds, behaviour and hand-overs go through the actions below.
+    _USER_FIELDS = ("collector_id", "is_dunning_excluded", "dunning_exclusion_reason")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            check_fields(self, vals, ("partner_id", "company_id", *self._USER_FIELDS))
+            if vals.get("collector_id") and not self.env.su and not self.env.user.has_group(GROUP_MANAGER):
+                raise AccessError(self.env._("Only a Collections Manager can assign collectors."))
+        return super().create(vals_list)
+
     def write(self, vals):
+        check_fields(self, vals, self._USER_FIELDS)
         if "collector_id" in vals and not self.env.su and not self.env.user.has_group(GROUP_MANAGER):
             raise AccessError(self.env._("Only a Collections Manager can assign collectors."))
         return super().write(vals)
@@ -170,6 +185,7 @@ class CobranzaCreditProfile(models.Model):
 
     def action_set_manual_hold(self, reason):
         """Put the customers on hold by hand; the reason is required."""
+        check_collector(self.env)
         if not (reason or "").strip():
             raise UserError(self.env._("Give the reason for the credit hold."))
         self.check_access("write")
@@ -181,8 +197,10 @@ class CobranzaCreditProfile(models.Model):
         self._log(self.env._("Credit hold set by %(user)s: %(reason)s", user=self.env.user.name, reason=reason))
 
     def action_lift_hold(self):
-        if self.filtered(lambda p: p.hold_type == "manual") and not self.env.user.has_group(GROUP_MANAGER):
-            raise AccessError(self.env._("Only a Collections Manager can lift a manual credit hold."))
+        """Lift holds by hand: Collections Managers only, whatever set the hold (the policy, a
+        dunning level or a person); automatic holds also lift by themselves when the cause is gone."""
+        if not self.env.su and not self.env.user.has_group(GROUP_MANAGER):
+            raise AccessError(self.env._("Only a Collections Manager can lift a credit hold."))
         self.check_access("write")
         held = self.filtered("is_on_hold")
         held.sudo().write({
@@ -256,6 +274,7 @@ class CobranzaCreditProfile(models.Model):
     def action_send_reminder_now(self):
         """Send what is due for this customer now, or repeat its last reminder by e-mail."""
         self.ensure_one()
+        check_collector(self.env)
         self.check_access("write")
         self.env["cobranza.dunning"].sudo().with_company(self.company_id)._send_now(self.company_id, self.partner_id)
         return {"type": "ir.actions.client", "tag": "display_notification", "params": {
@@ -286,6 +305,22 @@ class CobranzaCreditProfile(models.Model):
             )
         return ""
 
+    def _hold_change(self, exposure):
+        """What the policy does to this (automatic or dunning) hold: (None | "hold" | "reason" | "lift", text)."""
+        self.ensure_one()
+        if self.hold_type == "dunning":
+            if self.max_days_overdue <= 0:
+                return "lift", self.env._("Dunning credit hold lifted: nothing is overdue.")
+            return None, ""
+        reason = self._auto_hold_reason(exposure, self.partner_id.credit_limit)
+        if reason and not self.is_on_hold:
+            return "hold", reason
+        if reason and self.hold_reason != reason:
+            return "reason", reason
+        if not reason and self.is_on_hold:
+            return "lift", self.env._("Automatic credit hold lifted: its cause is gone.")
+        return None, ""
+
     def _apply_hold_policy(self):
         """Set or lift automatic holds on these profiles (manual holds are left alone).
 
@@ -293,22 +328,23 @@ class CobranzaCreditProfile(models.Model):
         customers' chatter in one batch: a first run on a large database may hold thousands.
         """
         for company, company_profiles in self.grouped("company_id").items():
+            if not company.cobranza_start_date:
+                continue  # the policy acts once a manager started collections in the company
             profiles = company_profiles.filtered(lambda p: p.hold_type != "manual")
             if not profiles:
                 continue
             exposures = profiles.partner_id._cobranza_exposure(company)
             held, reasons, lifted, logs = [], [], [], {}
             for profile in profiles.with_company(company):
-                limit = profile.partner_id.credit_limit
-                reason = profile._auto_hold_reason(exposures.get(profile.partner_id.id, 0.0), limit)
-                if reason and not profile.is_on_hold:
+                change, reason = profile._hold_change(exposures.get(profile.partner_id.id, 0.0))
+                if change == "hold":
                     held.append((profile.id, reason))
                     logs[profile.partner_id.id] = self.env._("Credit hold set automatically: %(reason)s", reason=reason)
-                elif reason and profile.hold_reason != reason:
+                elif change == "reason":
                     reasons.append((profile.id, reason))
-                elif not reason and profile.is_on_hold:
+                elif change == "lift":
                     lifted.append(profile.id)
-                    logs[profile.partner_id.id] = self.env._("Automatic credit hold lifted: its cause is gone.")
+                    logs[profile.partner_id.id] = reason
             cr = self.env.cr
             if held:
                 execute_values(cr._obj, """
@@ -427,8 +463,8 @@ class CobranzaCreditProfile(models.Model):
         if partners is not None:
             # a fresh browse prefetches all of them at once
             partner_ids = self.env["res.partner"].browse(partners.ids).commercial_partner_id.ids
-        today = fields.Date.context_today(self)
         for company in companies:
+            today = company._cobranza_today()
             rows = {row[0]: row for row in self._behaviour_rows(company, today, partner_ids)}
             domain = [("company_id", "=", company.id)]
             if partner_ids is not None:

@@ -9,6 +9,8 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 from odoo.tools.mail import generate_tracking_message_id
 
+from .account_move import credit_exempt
+
 _logger = logging.getLogger(__name__)
 
 DUNNING_BATCH = 200  # customers per committed batch of the scheduled run
@@ -119,10 +121,12 @@ class CobranzaDunning(models.AbstractModel):
         :return: (customers handled, customers remaining)
         """
         batch_size = self.env.context.get("cobranza_dunning_batch", DUNNING_BATCH)
-        today = fields.Date.context_today(self)
         done = remaining = 0
         companies = companies or self.env["res.company"].sudo().search([])  # pylint: disable=no-search-all
         for company in companies:
+            today = company._cobranza_today()
+            if not company.cobranza_start_date:
+                continue  # collections not started there yet: a manager starts them (cobranza.start.wizard)
             if not self.env["cobranza.dunning.level"].sudo().search_count([("company_id", "=", company.id)], limit=1):
                 continue
             engine = self.sudo().with_company(company)
@@ -369,7 +373,7 @@ class CobranzaDunning(models.AbstractModel):
             communications.fee_move_id = self._create_late_fee(company, profile.partner_id, level, overdue)
         if level.set_credit_hold and not profile.is_on_hold:
             profile.sudo().write({
-                "is_on_hold": True, "hold_type": "manual", "hold_user_id": self.env.user.id,
+                "is_on_hold": True, "hold_type": "dunning", "hold_user_id": False,
                 "hold_date": fields.Datetime.now(),
                 "hold_reason": self.env._("Dunning level %(level)s reached.", level=level.name),
             })
@@ -397,7 +401,7 @@ class CobranzaDunning(models.AbstractModel):
         if not product:
             raise ValueError(self.env._("Set the late fee product in the Collections settings of %(company)s.",
                                         company=company.name))
-        fee = self.env["account.move"].with_context(cobranza_skip_credit_check=True).create({
+        fee = self.env["account.move"].create({
             "move_type": "out_invoice",
             "partner_id": partner.id,
             "company_id": company.id,
@@ -410,7 +414,8 @@ class CobranzaDunning(models.AbstractModel):
                 "tax_ids": [Command.set(product.taxes_id.filtered(lambda t: t.company_id == company).ids)],
             })],
         })
-        fee.with_context(cobranza_skip_credit_check=True).action_post()
+        with credit_exempt(fee):
+            fee.action_post()
         return fee
 
     @api.model
@@ -419,7 +424,7 @@ class CobranzaDunning(models.AbstractModel):
 
         :return: the communications created
         """
-        today = fields.Date.context_today(self)
+        today = company._cobranza_today()
         plan = self._plan(company, today, partner_ids=[partner.commercial_partner_id.id], move_ids=move_ids)
         if plan:
             communications = self._process_partners(company, today, dict(plan), manual=True)[1]

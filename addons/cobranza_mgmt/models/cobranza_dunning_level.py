@@ -1,5 +1,16 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools.rendering_tools import parse_inline_template
+
+# What a level's SMS/WhatsApp text may use: plain field reads of the communication, rendered
+# without evaluating anything (mail.render.mixin's static mode), whoever wrote the text.
+TEXT_PLACEHOLDERS = (
+    "object.partner_id.name",
+    "object.company_id.name",
+    "object.level_id.name",
+    "object.amount_due_text",
+    "object.date",
+)
 
 
 class CobranzaDunningLevel(models.Model):
@@ -31,7 +42,9 @@ class CobranzaDunningLevel(models.Model):
     text_channel = fields.Selection([("sms", "SMS"), ("whatsapp", "WhatsApp")], default="sms")
     text_body = fields.Text(
         string="Text", translate=True,
-        help="Inline template rendered on the communication, e.g. {{ object.partner_id.name }}.",
+        help="Text of the message. Placeholders: {{ object.partner_id.name }}, {{ object.company_id.name }}, "
+             "{{ object.level_id.name }}, {{ object.amount_due_text }} (the amount due with its currency), "
+             "{{ object.date }}. Nothing else is evaluated.",
     )
     print_letter = fields.Boolean(string="Printed Letter")
     create_call_activity = fields.Boolean(string="Phone Call Task")
@@ -60,6 +73,7 @@ class CobranzaDunningLevel(models.Model):
             if level.send_text and not (level.text_body or "").strip():
                 raise ValidationError(self.env._("Dunning level %(level)s sends texts: write the text.",
                                                  level=level.name))
+            level._check_text_placeholders(level.text_body)
             if level.late_fee_type != "none" and level.late_fee_amount <= 0:
                 raise ValidationError(self.env._(
                     "The late fee of dunning level %(level)s must be positive (%(amount)s).",
@@ -74,6 +88,57 @@ class CobranzaDunningLevel(models.Model):
                 raise ValidationError(self.env._(
                     "Dunning level %(level)s hands debts over: choose the collection agency.", level=level.name,
                 ))
+
+    def _in_use(self):
+        """The levels some receivable item reached (the ladder's history points at them)."""
+        if not self.ids:
+            return self.browse()
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT DISTINCT cobranza_level_id FROM account_move_line WHERE cobranza_level_id = ANY(%s)",
+            [self.ids],
+        )
+        return self.browse([row[0] for row in self.env.cr.fetchall()])
+
+    def write(self, vals):
+        if "offset_days" in vals:
+            moved = self.filtered(lambda level: level.offset_days != vals["offset_days"])._in_use()
+            if moved:
+                raise UserError(self.env._(
+                    "Dunning level %(level)s was already reached by open items: changing its days would send them "
+                    "a lower level after a higher one. Archive it and create a new level instead.",
+                    level=moved[0].name,
+                ))
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_in_use(self):
+        used = self._in_use()
+        if used:
+            raise UserError(self.env._(
+                "Dunning level %(level)s was reached by receivable items and cannot be deleted: archive it instead.",
+                level=used[0].name,
+            ))
+
+    def _check_text_placeholders(self, text):
+        """Refuse a text with anything but the placeholders of TEXT_PLACEHOLDERS (code included)."""
+        self.ensure_one()
+        for _string, expression, _default in parse_inline_template(text or ""):
+            if expression and expression.strip() not in TEXT_PLACEHOLDERS:
+                raise ValidationError(self.env._(
+                    "The text of dunning level %(level)s uses {{ %(expression)s }}. Texts may only use these "
+                    "placeholders: %(placeholders)s.",
+                    level=self.name, expression=expression.strip(),
+                    placeholders=", ".join(f"{{{{ {name} }}}}" for name in TEXT_PLACEHOLDERS),
+                ))
+
+    def _update_field_translations(self, fname, translations, digest=None, source_lang=None):
+        result = super()._update_field_translations(fname, translations, digest=digest, source_lang=source_lang)
+        if fname == "text_body":
+            for lang in translations:
+                for level in self.with_context(lang=lang):
+                    level._check_text_placeholders(level.text_body)
+        return result
 
     def _late_fee(self, overdue_amount):
         """Fee of this level for an overdue amount, in company currency."""

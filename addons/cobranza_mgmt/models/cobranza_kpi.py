@@ -3,9 +3,12 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import Command, api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import SQL
+from odoo.tools.sql import create_unique_index
 
 from ..logic import kpi
+from .cobranza_access import check_manager
 from .cobranza_aging_report import later_partials_join
 from .cobranza_credit_profile import SEGMENT_SELECTION
 
@@ -270,31 +273,33 @@ class CobranzaKpiSnapshot(models.Model):
     days_61_90 = fields.Monetary(string="61-90", readonly=True, aggregator="sum")
     days_over_90 = fields.Monetary(string="Over 90", readonly=True, aggregator="sum")
 
-    _sql_constraints = [
-        ("one_per_day", "unique NULLS NOT DISTINCT (date, company_id, dimension, collector_id, segment)",
-         "One KPI snapshot per day, company and group."),
-    ]
+    def init(self):
+        # One snapshot per day, company and group. An expression index, not UNIQUE NULLS NOT DISTINCT,
+        # which PostgreSQL before 15 (Odoo 18 supports 12 and later) would not create.
+        create_unique_index(self.env.cr, "cobranza_kpi_snapshot_one_per_day_idx", self._table, [
+            "date", "company_id", "dimension", "COALESCE(collector_id, 0)", "COALESCE(segment, '')",
+        ])
 
     @api.model
     def _take(self, companies=None, day=None):
         """Store (or refresh) the day's snapshots: rolling 30-day period ending on ``day``."""
-        day = day or fields.Date.context_today(self)
-        date_from = day - timedelta(days=29)
         Kpi = self.env["cobranza.kpi"].sudo()
         companies = companies or self.env["res.company"].sudo().search([])  # pylint: disable=no-search-all
         for company in companies:
+            company_day = day or company._cobranza_today()
+            date_from = company_day - timedelta(days=29)
             values_list = []
             for dimension, _label in DIMENSIONS:
-                for key, values in Kpi._compute(company, date_from, day, dimension).items():
+                for key, values in Kpi._compute(company, date_from, company_day, dimension).items():
                     if dimension != "company" and not key:
                         continue
                     values_list.append({
-                        **values, "date": day, "company_id": company.id, "dimension": dimension,
+                        **values, "date": company_day, "company_id": company.id, "dimension": dimension,
                         "collector_id": key if dimension == "collector" else False,
                         "segment": key if dimension == "segment" else False,
                     })
-            existing = self.sudo().search([("date", "=", day), ("company_id", "=", company.id)])
-            existing.unlink()  # same day again: replace, never duplicate
+            existing = self.sudo().search([("date", "=", company_day), ("company_id", "=", company.id)])
+            existing.unlink()  # the same day again: replace, never duplicate
             self.sudo().create(values_list)
         return True
 
@@ -309,13 +314,21 @@ class ReportCobranzaKpi(models.AbstractModel):
 
     @api.model
     def _get_report_values(self, docids, data=None):
+        """Company-wide figures are for Collections Managers of those companies; the monthly cron
+        renders them as superuser. Checked here, whatever route asked for the report."""
+        companies = self.env["res.company"].browse(docids)
+        if not self.env.su:
+            check_manager(self.env)
+            foreign = companies - self.env.user.company_ids
+            if foreign:
+                raise AccessError(self.env._("You have no access to the collections figures of %(companies)s.",
+                                             companies=", ".join(foreign.mapped("name"))))
         context = self.env.context
         Kpi = self.env["cobranza.kpi"]
         today = fields.Date.context_today(self)
         default_from, default_to = Kpi._previous_month(today)
         date_from = fields.Date.to_date(context.get("cobranza_date_from")) or default_from
         date_to = fields.Date.to_date(context.get("cobranza_date_to")) or default_to
-        companies = self.env["res.company"].browse(docids)
         segments = dict(SEGMENT_SELECTION)
         report_kpis = {}
         for company in companies:

@@ -1,8 +1,13 @@
+import logging
 from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
+
+from .cobranza_access import check_collector, check_fields
+
+_logger = logging.getLogger(__name__)
 
 
 class CobranzaPromise(models.Model):
@@ -41,16 +46,50 @@ class CobranzaPromise(models.Model):
     )
     note = fields.Text()
 
-    @api.constrains("amount", "promise_date", "move_ids", "partner_id")
+    # What a user writes directly while the promise is open; its state follows the payments.
+    _USER_FIELDS = ("promise_date", "amount", "move_ids", "note")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su:
+            check_collector(self.env)
+            for vals in vals_list:
+                check_fields(self, vals, ("partner_id", "company_id", *self._USER_FIELDS))
+        promises = super().create(vals_list)
+        if not self.env.su:
+            promises._check_promise_date()
+        return promises
+
+    def write(self, vals):
+        if not self.env.su:
+            check_fields(self, vals, self._USER_FIELDS)
+            if self.filtered(lambda p: p.state != "open"):
+                raise ValidationError(self.env._("Only an open promise to pay can be changed."))
+        result = super().write(vals)
+        if "promise_date" in vals and not self.env.su:
+            self._check_promise_date()
+        return result
+
+    def _check_promise_date(self):
+        """A promise a user records is dated from today to the company's furthest promise date."""
+        today = fields.Date.context_today(self)
+        for promise in self:
+            if promise.promise_date < today:
+                raise ValidationError(self.env._("A promise to pay cannot be dated in the past (%(date)s).",
+                                                 date=promise.promise_date))
+            furthest = today + timedelta(days=promise.company_id.cobranza_promise_max_days)
+            if promise.promise_date > furthest:
+                raise ValidationError(self.env._(
+                    "A promise to pay can be dated %(days)s days ahead at most (%(furthest)s), not %(date)s.",
+                    days=promise.company_id.cobranza_promise_max_days, furthest=furthest, date=promise.promise_date,
+                ))
+
+    @api.constrains("amount", "move_ids", "partner_id")
     def _check_promise(self):
         for promise in self:
             if promise.amount <= 0:
                 raise ValidationError(self.env._("The promised amount must be positive (%(amount)s).",
                                                  amount=promise.amount))
-            if promise.state == "open" and promise.promise_date < fields.Date.context_today(self) \
-                    and not self.env.context.get("cobranza_allow_past_promise"):
-                raise ValidationError(self.env._("A promise to pay cannot be dated in the past (%(date)s).",
-                                                 date=promise.promise_date))
             foreign = promise.move_ids.filtered(
                 lambda m, p=promise: m.commercial_partner_id != p.partner_id or m.company_id != p.company_id
             )
@@ -97,18 +136,26 @@ class CobranzaPromise(models.Model):
 
     def _evaluate(self, today):
         """Settle open promises: kept once paid, broken when their date (plus grace) passed unpaid."""
-        opened = self.filtered(lambda p: p.state == "open")
+        opened = self.filtered(lambda p: p.state == "open").sudo()
         paid = opened._paid_since()
         for promise in opened:
-            currency = promise.currency_id
-            if currency.compare_amounts(paid.get(promise.id, 0.0), promise.amount) >= 0:
-                promise.state = "kept"
-                promise.partner_id.sudo()._message_log(body=self.env._(
-                    "Promise to pay %(amount)s by %(date)s kept.",
-                    amount=currency.format(promise.amount), date=promise.promise_date,
-                ))
-            elif promise.promise_date + timedelta(days=promise.company_id.cobranza_grace_days) < today:
-                promise._break()
+            try:
+                with self.env.cr.savepoint():
+                    promise._settle(paid.get(promise.id, 0.0), today)
+            except Exception:
+                _logger.exception("Collections: settling promise %s of %s failed", promise.id,
+                                  promise.partner_id.display_name)
+
+    def _settle(self, paid, today):
+        currency = self.currency_id
+        if currency.compare_amounts(paid, self.amount) >= 0:
+            self.state = "kept"
+            self.partner_id._message_log(body=self.env._(
+                "Promise to pay %(amount)s by %(date)s kept.",
+                amount=currency.format(self.amount), date=self.promise_date,
+            ))
+        elif self.promise_date + timedelta(days=self.company_id.cobranza_grace_days) < today:
+            self._break()
 
     def _break(self):
         self.ensure_one()
@@ -131,5 +178,6 @@ class CobranzaPromise(models.Model):
 
     @api.model
     def _cron_evaluate(self):
-        self.sudo().search([("state", "=", "open")])._evaluate(fields.Date.context_today(self))
+        for company, promises in self.sudo().search([("state", "=", "open")]).grouped("company_id").items():
+            promises._evaluate(company._cobranza_today())
         return True

@@ -1,5 +1,6 @@
 import logging
 import time
+from urllib.parse import urlparse
 
 import requests
 
@@ -32,9 +33,18 @@ class CobranzaSmsGateway(models.Model):
     company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
     active = fields.Boolean(default=True)
 
-    @api.constrains("timeout", "max_attempts")
+    @api.constrains("timeout", "max_attempts", "url", "token")
     def _check_limits(self):
-        for gateway in self:
+        for gateway in self.sudo():
+            url = urlparse(gateway.url or "")
+            if url.scheme not in ("http", "https") or not url.hostname:
+                raise ValidationError(self.env._("The URL of %(gateway)s must be an http(s) address.",
+                                                 gateway=gateway.name))
+            if gateway.token and url.scheme == "http" and url.hostname not in ("127.0.0.1", "localhost", "::1"):
+                raise ValidationError(self.env._(
+                    "%(gateway)s sends its token: use an https:// URL (plain http only to this machine).",
+                    gateway=gateway.name,
+                ))
             if gateway.timeout <= 0 or gateway.timeout > 120:
                 raise ValidationError(self.env._("The timeout of %(gateway)s must be between 0 and 120 seconds.",
                                                  gateway=gateway.name))
@@ -59,8 +69,10 @@ class CobranzaSmsGateway(models.Model):
                     try:
                         body = response.json()
                     except ValueError:
+                        body = None
+                    if not isinstance(body, dict):  # taken, whatever the provider answers besides
                         body = {}
-                    return str(body.get("id") or body.get("message_id") or "")
+                    return str(body.get("id") or body.get("message_id") or "")[:200]
                 error = self.env._("%(gateway)s answered %(status)s: %(body)s", gateway=gateway.name,
                                    status=response.status_code, body=response.text[:500])
                 if response.status_code < 500:

@@ -7,6 +7,13 @@ from ..logic import scoring
 class ResCompany(models.Model):
     _inherit = "res.company"
 
+    # Until a Collections Manager starts collections in a company (cobranza.start.wizard), the policy
+    # only watches: no dunning run, no automatic or over-limit holds. Install day is calm.
+    cobranza_start_date = fields.Date(
+        string="Collections Started On", readonly=True, copy=False,
+        help="Day a Collections Manager started collections in this company; empty: the dunning run, "
+             "automatic holds and the over-limit block wait.",
+    )
     # The collection policy: later capabilities (dunning, agreements) read it from here.
     cobranza_formal_days = fields.Integer(
         string="Formal Collection After (days)", default=1,
@@ -46,17 +53,22 @@ class ResCompany(models.Model):
         "product.product", string="Agreement Interest Product",
         help="Product of the invoice that bills a payment agreement's interest when it starts.",
     )
+    cobranza_promise_max_days = fields.Integer(
+        string="Promises Up To (days ahead)", default=60,
+        help="How far ahead a promise to pay may be dated.",
+    )
     cobranza_segment_b_score = fields.Float(string="Segment B From Score", default=25.0)
     cobranza_segment_c_score = fields.Float(string="Segment C From Score", default=50.0)
     cobranza_segment_d_score = fields.Float(string="Segment D From Score", default=75.0)
 
     @api.constrains(
         "cobranza_formal_days", "cobranza_judicial_days", "cobranza_grace_days", "cobranza_auto_hold_days",
+        "cobranza_promise_max_days",
     )
     def _check_cobranza_days(self):
         for company in self:
             for field_name in ("cobranza_formal_days", "cobranza_judicial_days", "cobranza_grace_days",
-                               "cobranza_auto_hold_days"):
+                               "cobranza_auto_hold_days", "cobranza_promise_max_days"):
                 if company[field_name] < 0:
                     raise ValidationError(self.env._(
                         "%(setting)s of %(company)s cannot be negative (%(value)s).",
@@ -98,6 +110,13 @@ class ResCompany(models.Model):
                 continue
             for level in defaults:
                 level.copy({"company_id": company.id, "agency_partner_id": False, "agency_handover": False})
+
+    def _cobranza_today(self):
+        """The company's today: the day in its own timezone (its partner's), for every scheduled
+        decision of Collections (due, overdue, run date, snapshots); the user's, else UTC, when unset."""
+        self.ensure_one()
+        tz = self.partner_id.tz or self.env.user.tz or "UTC"
+        return fields.Date.context_today(self.with_context(tz=tz))
 
     def _cobranza_segment_thresholds(self):
         self.ensure_one()

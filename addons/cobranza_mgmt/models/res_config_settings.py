@@ -12,6 +12,7 @@ class ResConfigSettings(models.TransientModel):
     cobranza_auto_hold_over_limit = fields.Boolean(
         related="company_id.cobranza_auto_hold_over_limit", readonly=False,
     )
+    cobranza_promise_max_days = fields.Integer(related="company_id.cobranza_promise_max_days", readonly=False)
     cobranza_late_fee_product_id = fields.Many2one(related="company_id.cobranza_late_fee_product_id", readonly=False)
     cobranza_agreement_interest_product_id = fields.Many2one(
         related="company_id.cobranza_agreement_interest_product_id", readonly=False,

@@ -1,12 +1,31 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL
 
+from .cobranza_access import check_collector, is_manager
 from .cobranza_credit_profile import SEGMENT_SELECTION
 
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
+
+    CREDIT_FIELDS = ("credit_limit", "use_partner_credit_limit")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if any(vals.get(name) for vals in vals_list for name in self.CREDIT_FIELDS):
+            self._cobranza_check_credit_writer()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if any(name in vals for name in self.CREDIT_FIELDS):
+            self._cobranza_check_credit_writer()
+        return super().write(vals)
+
+    def _cobranza_check_credit_writer(self):
+        """Credit limits are the credit policy: Collections Managers set them, not whoever invoices."""
+        if not is_manager(self.env):
+            raise AccessError(self.env._("Only a Collections Manager can change a customer's credit limit."))
 
     @api.constrains("credit_limit")
     def _check_cobranza_credit_limit(self):
@@ -91,9 +110,20 @@ class ResPartner(models.Model):
         # credit_to_invoice is 0 in Invoicing; Sales fills it with confirmed orders not invoiced yet.
         # Computed without dependencies: drop what an earlier call cached.
         commercial.invalidate_recordset(["credit_to_invoice"])
-        for partner in commercial.with_company(company).sudo():
-            if partner.credit_to_invoice:
-                exposures[partner.id] = exposures.get(partner.id, 0.0) + partner.credit_to_invoice
+        to_invoice = {partner.id: partner.credit_to_invoice
+                      for partner in commercial.with_company(company).sudo() if partner.credit_to_invoice}
+        if to_invoice:
+            # A draft invoice of a confirmed order is in both figures: take its order's share out of
+            # credit_to_invoice, as Odoo's own credit warning does (_get_partner_credit_warning_exclude_amount).
+            drafts = self.env["account.move"].sudo().search([
+                ("company_id", "=", company.id), ("state", "=", "draft"), ("move_type", "=", "out_invoice"),
+                ("commercial_partner_id", "in", list(to_invoice)),
+            ])
+            for draft in drafts:
+                partner_id = draft.commercial_partner_id.id
+                to_invoice[partner_id] -= draft._get_partner_credit_warning_exclude_amount()
+            for partner_id, amount in to_invoice.items():
+                exposures[partner_id] = exposures.get(partner_id, 0.0) + max(amount, 0.0)
         return {partner_id: float(amount) for partner_id, amount in exposures.items()}
 
     def _cobranza_credit_problems(self, company, extra_amounts=None):
@@ -123,7 +153,8 @@ class ResPartner(models.Model):
                     partner=partner.name, reason=held[partner.id].hold_reason,
                     exposure=currency.format(exposure),
                 )
-            elif company.account_use_credit_limit and limit and currency.compare_amounts(exposure, limit) > 0:
+            elif company.cobranza_start_date and company.account_use_credit_limit and limit \
+                    and currency.compare_amounts(exposure, limit) > 0:
                 problems[partner.id] = self.env._(
                     "%(partner)s would exceed its credit limit: exposure %(exposure)s, limit %(limit)s.",
                     partner=partner.name, exposure=currency.format(exposure), limit=currency.format(limit),
@@ -153,6 +184,23 @@ class ResPartner(models.Model):
 
     # ------------------------------------------------------------------ statement of account
 
+    def _cobranza_check_statement_access(self):
+        """A statement is for Collections users who may see these customers: managers any customer of
+        their companies, a collector the customers of their portfolio (the record rules decide)."""
+        if self.env.su:
+            return
+        check_collector(self.env)
+        self.check_access("read")
+        if is_manager(self.env):
+            return
+        partners = self.commercial_partner_id
+        visible = self.env["cobranza.credit.profile"].search([
+            ("partner_id", "in", partners.ids), ("company_id", "=", self.env.company.id),
+        ]).partner_id
+        if partners - visible:
+            raise AccessError(self.env._("%(partners)s are not in your collections portfolio.",
+                                         partners=", ".join((partners - visible).mapped("display_name"))))
+
     def _cobranza_statement_data(self):
         """Open items of the customer in the current company, aging summary and how to pay."""
         self.ensure_one()
@@ -180,6 +228,7 @@ class ResPartner(models.Model):
     def action_cobranza_send_statement(self):
         """Open the mail composer with the statement of account attached."""
         self.ensure_one()
+        self._cobranza_check_statement_access()
         template = self.env.ref("cobranza_mgmt.mail_template_cobranza_statement")
         return {
             "type": "ir.actions.act_window",
@@ -194,3 +243,14 @@ class ResPartner(models.Model):
                 "default_email_layout_xmlid": "mail.mail_notification_light",
             },
         }
+
+
+class ReportCobranzaStatement(models.AbstractModel):
+    _name = "report.cobranza_mgmt.report_cobranza_statement"
+    _description = "Statement of Account"
+
+    @api.model
+    def _get_report_values(self, docids, data=None):
+        partners = self.env["res.partner"].browse(docids)
+        partners._cobranza_check_statement_access()
+        return {"doc_ids": docids, "doc_model": "res.partner", "docs": partners}

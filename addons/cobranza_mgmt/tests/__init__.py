@@ -15,3 +15,5 @@ from . import test_dunning_documents
 from . import test_agreement
 from . import test_agreement_portal
 from . import test_reporting
+from . import test_security
+from . import test_migration

@@ -43,6 +43,7 @@ class CobranzaAccountCommon(AccountTestInvoicingCommon):
         super().setUpClass()
         cls.company = cls.company_data["company"]
         cls.company.account_use_credit_limit = True
+        cls.company.cobranza_start_date = fields.Date.today()  # collections started (install day is calm)
         # Scheduled jobs run as OdooBot: its "today" must be the tests' today whatever the hour
         # (OdooBot is in Europe/Brussels, the test user in UTC: they differ from 22:00 or 23:00 UTC).
         cls.env.ref("base.user_root").tz = cls.env.user.tz or "UTC"

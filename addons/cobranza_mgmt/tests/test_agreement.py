@@ -1,6 +1,8 @@
 import itertools
 from datetime import timedelta
 
+from freezegun import freeze_time
+
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged
@@ -37,8 +39,9 @@ class AgreementCommon(DunningCommon):
         """An active agreement made ``days_ago`` days ago: 3 monthly installments of amount / 3 from 10 days later."""
         invoice = self._invoice(self.customer, amount, days_overdue=days_ago + 20)
         start = self.today - timedelta(days=days_ago)
-        agreement = self._agreement(invoice, date=start, first_due_date=start + timedelta(days=10), **values)
-        agreement.action_activate()
+        with freeze_time(start):  # made and started back then: its installments were not due yet
+            agreement = self._agreement(invoice, date=start, first_due_date=start + timedelta(days=10), **values)
+            agreement.action_activate()
         return invoice, agreement
 
 
@@ -249,12 +252,13 @@ class TestAgreementTracking(AgreementCommon):
     def test_covered_invoices_leave_dunning_and_come_back_at_their_level(self):
         invoice = self._invoice(self.customer, 300.0, days_overdue=35)
         line = invoice.line_ids.filtered(lambda aml: aml.account_id.account_type == "asset_receivable")
-        line.cobranza_level_id = self.level_second  # reached 15 days late before the agreement
+        line.sudo().cobranza_level_id = self.level_second  # reached 15 days late before the agreement
         engine = self.env["cobranza.dunning"]
         self.assertIn(line.id, [row[0] for row in engine._candidate_rows(self.company, self.today)])
         start = self.today - timedelta(days=30)
-        agreement = self._agreement(invoice, date=start, first_due_date=start + timedelta(days=10))
-        agreement.action_activate()
+        with freeze_time(start):
+            agreement = self._agreement(invoice, date=start, first_due_date=start + timedelta(days=10))
+            agreement.action_activate()
         self.assertNotIn(line.id, [row[0] for row in engine._candidate_rows(self.company, self.today)])
         self._run()
         self.assertFalse(self._comms())
@@ -327,9 +331,9 @@ class TestAgreementFollowUp(AgreementCommon):
         _invoice, good = self._past_agreement(days_ago=20)
         other_invoice = self._invoice(self.other_customer, 300.0, days_overdue=60)
         start = self.today - timedelta(days=20)
-        bad = self._agreement(other_invoice, date=start, first_due_date=start + timedelta(days=10))
-        bad.action_activate()
-        bad.grace_days = 0
+        with freeze_time(start):
+            bad = self._agreement(other_invoice, date=start, first_due_date=start + timedelta(days=10), grace_days=0)
+            bad.action_activate()
         template = self.env.ref("cobranza_mgmt.mail_template_agreement_overdue")
         template.body_html = f"<p><t t-out='1 / (0 if object.partner_id.id == {self.other_customer.id} else 1)'/></p>"
         self._cron()

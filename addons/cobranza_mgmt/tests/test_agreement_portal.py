@@ -90,3 +90,40 @@ class TestAgreementDocumentAndPortal(AgreementCommon, HttpCase):
         invoice = self._invoice(self.customer, 300.0, days_overdue=40)
         draft = self._agreement(invoice)
         self.assertFalse(self.env["cobranza.agreement"].with_user(self.portal_user).search([("id", "=", draft.id)]))
+
+
+@tagged("post_install", "-at_install")
+class TestReportUrls(AgreementCommon, HttpCase):
+    """The report URLs check who asks, as the report code does (issue #17: a portal user read the KPIs)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.portal_user = new_test_user(cls.env, login="kpi_portal", groups="base.group_portal",
+                                        partner_id=cls.customer_contact.id, password="kpi_portal")
+        cls.employee = new_test_user(cls.env, login="kpi_employee", groups="base.group_user", password="kpi_employee",
+                                     company_id=cls.company.id, company_ids=[(6, 0, cls.company.ids)])
+        cls.manager.password = "kpi_manager"
+
+    def _get(self, login, url):
+        password = "kpi_manager" if login == self.manager.login else login
+        self.authenticate(login, password)
+        return self.url_open(url)
+
+    def test_kpi_and_statement_urls(self):
+        self._invoice(self.customer, 100.0, days_overdue=20)
+        kpi = f"/report/html/cobranza_mgmt.report_cobranza_kpi/{self.company.id}"
+        statement = f"/report/html/cobranza_mgmt.report_cobranza_statement/{self.customer.id}"
+        for login in ("kpi_portal", "kpi_employee"):
+            for url in (kpi, statement):
+                with self.subTest(login=login, url=url):
+                    response = self._get(login, url)
+                    self.assertNotEqual(response.status_code, 200)
+                    self.assertNotIn(b"Whole company", response.content)
+                    self.assertNotIn(b"Statement of Account", response.content)
+        response = self._get(self.manager.login, kpi)
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(b"Collections KPIs", response.content)
+        response = self._get(self.manager.login, statement)
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(b"Statement of Account", response.content)

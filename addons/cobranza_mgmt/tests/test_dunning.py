@@ -144,10 +144,14 @@ class TestDunningRun(DunningCommon):
         self.assertTrue(failed.failure_reason)
         self.assertEqual(self._comms(self.other_customer).state, "queued")
         self.assertTrue(any("Dunning failed" in (m.body or "") for m in self.customer.message_ids))
-        # the items stay where they were: fixed tomorrow, the customer gets its reminder
-        self.level_first.mail_template_id = self.env.ref("cobranza_mgmt.mail_template_dunning_first")
+        # the next run does not replay the level; once the template is fixed, the reminder is retried
         self._run()
-        self.assertEqual(len(self._comms(channel="email", state="queued")), 1)
+        self.assertEqual(len(self._comms(channel="email")), 1)
+        self.level_first.mail_template_id = self.env.ref("cobranza_mgmt.mail_template_dunning_first")
+        failed.with_user(self.collector).action_retry()
+        self.Communication._dispatch_queued()
+        self.assertEqual(failed.state, "queued")
+        self.assertTrue(failed.mail_id, "rendered into the mail queue this time")
 
     def test_dry_run_lists_and_sends_nothing(self):
         invoice = self._invoice(self.customer, 100.0, days_overdue=31)
@@ -173,7 +177,7 @@ class TestDunningActions(DunningCommon):
     def test_final_notice_puts_customer_on_hold(self):
         self._invoice(self.customer, 100.0, days_overdue=31)
         self._run()
-        self.assertRecordValues(self.profile, [{"is_on_hold": True, "hold_type": "manual"}])
+        self.assertRecordValues(self.profile, [{"is_on_hold": True, "hold_type": "dunning"}])
         self.assertIn("Final notice", self.profile.hold_reason)
 
     def test_letter_queued_then_rendered(self):

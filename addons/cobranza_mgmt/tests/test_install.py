@@ -9,7 +9,7 @@ class TestInstall(CobranzaCommon):
     def test_module_installed_with_version(self):
         module = self.env["ir.module.module"].search([("name", "=", "cobranza_mgmt")])
         self.assertEqual(module.state, "installed")
-        self.assertEqual(module.latest_version, "18.0.1.0.0")
+        self.assertEqual(module.latest_version, "18.0.1.1.0")
         self.assertEqual(module.license, "LGPL-3")
 
     def test_default_stages_loaded_in_order(self):

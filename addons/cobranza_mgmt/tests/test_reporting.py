@@ -46,7 +46,7 @@ class ReportingCommon(AgreementCommon):
         cls._dated_payment(cls.b1, 500.0, date(2026, 4, 10))  # after the period: not in its figures
         cls.c1 = cls._dated_invoice(cls.customer_c, 500.0, date(2026, 3, 15), date(2026, 4, 14))
         cls._dated_invoice(cls.late_customer, 700.0, date(2026, 5, 1), date(2026, 5, 31))  # after the period
-        Promise = cls.env["cobranza.promise"].with_context(cobranza_allow_past_promise=True)
+        Promise = cls.env["cobranza.promise"].sudo()  # dated in the past: as the module records history
         for state in ("kept", "broken"):
             Promise.create({"partner_id": cls.customer_b.id, "move_ids": [Command.set(cls.b1.ids)],
                             "promise_date": date(2026, 3, 10), "amount": 100.0}).state = state
@@ -57,7 +57,7 @@ class ReportingCommon(AgreementCommon):
             "installment_ids": [Command.create({"due_date": date(2026, 4, 20), "principal": 1500.0,
                                                 "amount": 1500.0})],
         })
-        kept.state = "active"
+        kept.sudo().state = "active"  # history: set as the module does
         broken = cls.Agreement.create({
             "partner_id": cls.customer_c.id, "currency_id": cls.c1.currency_id.id,
             "move_ids": [Command.set(cls.c1.ids)], "financed_amount": 500.0,
@@ -65,7 +65,7 @@ class ReportingCommon(AgreementCommon):
             "installment_ids": [Command.create({"due_date": date(2026, 4, 20), "principal": 500.0,
                                                 "amount": 500.0})],
         })
-        broken.state = "broken"
+        broken.sudo().state = "broken"
         cls.Profile._get_or_create(cls.customer_b, cls.company).collector_id = cls.collector_2
 
 

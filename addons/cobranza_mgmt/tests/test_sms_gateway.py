@@ -25,6 +25,7 @@ class GatewayHandler(BaseHTTPRequestHandler):
             "ok": (200, {"id": f"msg-{len(server.received)}"}),
             "reject": (422, {"error": "invalid destination number"}),
             "down": (503, {"error": "service unavailable"}),
+            "list": (200, ["queued"]),  # taken, but the answer is not a JSON object
         }[mode]
         payload = json.dumps(answer).encode()
         self.send_response(status)
@@ -82,7 +83,8 @@ class TestSmsGateway(DunningCommon):
         self.assertRecordValues(sms, [{"state": "sent", "provider_reference": "msg-1"}])
         request = self.server.received[0]
         self.assertEqual(request["auth"], "Bearer s3creto")
-        self.assertEqual(request["key"], f"cobranza-{sms.id}")
+        database = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
+        self.assertEqual(request["key"], f"cobranza-{database}-{sms.id}")
         self.assertEqual(request["body"]["to"], "+52 55 1234 5678")
         self.assertEqual(request["body"]["from"], "COBRANZA")
         self.assertIn("100.00", request["body"]["text"])

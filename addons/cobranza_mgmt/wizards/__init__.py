@@ -4,3 +4,4 @@ from . import cobranza_dispute_wizard
 from . import cobranza_call_wizard
 from . import cobranza_agreement_wizard
 from . import cobranza_aging_as_of
+from . import cobranza_start_wizard

@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from ..models.cobranza_access import check_collector, is_manager
+
 
 class CobranzaDunningDryRun(models.TransientModel):
     """What today's dunning run would do, computed without sending or changing anything."""
@@ -20,8 +22,14 @@ class CobranzaDunningDryRun(models.TransientModel):
     def _compute_plan(self):
         self.ensure_one()
         company = self.env.company
+        check_collector(self.env)
         engine = self.env["cobranza.dunning"].sudo().with_company(company)
         plan = engine._plan(company, self.date)
+        if not is_manager(self.env):  # a collector sees the plan of their own portfolio only
+            mine = self.env["cobranza.credit.profile"].search([
+                ("company_id", "=", company.id), ("partner_id", "in", list(plan)),
+            ]).partner_id.ids
+            plan = {partner_id: plan[partner_id] for partner_id in mine}
         levels = self.env["cobranza.dunning.level"].sudo().browse({lvl for by in plan.values() for lvl in by})
         lines = self.env["account.move.line"].sudo()
         values = []

@@ -55,3 +55,16 @@ class TestSaleCredit(CobranzaAccountCommon):
         order.with_user(self.manager).action_confirm()
         self.assertEqual(order.state, "sale")
         self.assertTrue(any("overrode the credit control" in body for body in order.message_ids.mapped("body")))
+
+    def test_invoice_of_a_confirmed_order_is_not_counted_twice(self):
+        """Limit 1,000, order of 800 confirmed, its draft invoice: exposure 800, not 1,600."""
+        self.customer.with_company(self.company).credit_limit = 1000.0
+        self.product_a.invoice_policy = "order"
+        order = self._order(self.customer, 800.0)
+        order.action_confirm()
+        invoice = order._create_invoices()
+        self.assertEqual(invoice.state, "draft")
+        self.assertAlmostEqual(self.customer._cobranza_exposure(self.company)[self.customer.id], 800.0)
+        invoice.with_user(self.billing_user).action_post()
+        self.assertEqual(invoice.state, "posted")
+        self.assertAlmostEqual(self.customer._cobranza_exposure(self.company)[self.customer.id], 800.0)
