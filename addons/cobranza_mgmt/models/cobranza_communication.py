@@ -3,8 +3,6 @@ import logging
 import threading
 from collections import defaultdict
 
-from psycopg2.extras import execute_values
-
 from odoo import Command, api, fields, models
 from odoo.tools import format_amount
 from odoo.tools.rendering_tools import parse_inline_template
@@ -210,7 +208,7 @@ class CobranzaCommunication(models.Model):
                 stage_id, vals["channel"], vals["date"], vals.get("is_manual", False), vals.get("amount_due", 0.0),
                 json.dumps(vals.get("previous_levels") or {}), vals.get("message_id") or None, self.env.uid,
             ))
-        ids = [row[0] for row in execute_values(self.env.cr._obj, """
+        ids = [row[0] for row in self.env.cr.execute_values("""
             INSERT INTO cobranza_communication
                    (name, partner_id, company_id, collector_id, level_id, stage_id, channel, date, state, is_manual,
                     amount_due, previous_levels, message_id, create_uid, write_uid, create_date, write_date)
@@ -229,7 +227,7 @@ class CobranzaCommunication(models.Model):
             pairs = [(communication_id, line_id)
                      for communication_id, vals in zip(ids, vals_list, strict=True) for line_id in vals.get(key, [])]
             if pairs:
-                execute_values(self.env.cr._obj, query, pairs, page_size=5000)
+                self.env.cr.execute_values(query, pairs, page_size=5000)
         return self.browse(ids)
 
     @api.model

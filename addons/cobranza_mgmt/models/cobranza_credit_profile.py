@@ -1,8 +1,6 @@
 import logging
 from datetime import timedelta
 
-from psycopg2.extras import execute_values
-
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
@@ -347,14 +345,14 @@ class CobranzaCreditProfile(models.Model):
                     logs[profile.partner_id.id] = reason
             cr = self.env.cr
             if held:
-                execute_values(cr._obj, """
+                cr.execute_values("""
                     UPDATE cobranza_credit_profile p
                        SET is_on_hold = true, hold_type = 'auto', hold_reason = v.reason, hold_user_id = NULL,
                            hold_date = now() at time zone 'UTC', write_date = now() at time zone 'UTC'
                       FROM (VALUES %s) AS v(id, reason) WHERE p.id = v.id
                 """, held, page_size=UPSERT_PAGE)
             if reasons:
-                execute_values(cr._obj, """
+                cr.execute_values("""
                     UPDATE cobranza_credit_profile p SET hold_reason = v.reason
                       FROM (VALUES %s) AS v(id, reason) WHERE p.id = v.id
                 """, reasons, page_size=UPSERT_PAGE)
@@ -489,7 +487,7 @@ class CobranzaCreditProfile(models.Model):
                     scoring.worklist_priority(float(overdue), max_overdue, score), today, self.env.uid,
                 ))
             for start in range(0, len(values), UPSERT_PAGE):
-                execute_values(self.env.cr._obj, """
+                self.env.cr.execute_values("""
                     INSERT INTO cobranza_credit_profile AS p
                            (partner_id, company_id, avg_days_late, on_time_share, max_days_overdue,
                             overdue_amount, risk_score, segment, priority, behaviour_date,

@@ -2,7 +2,6 @@ import logging
 from collections import defaultdict
 
 from markupsafe import Markup
-from psycopg2.extras import execute_values
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
@@ -336,7 +335,7 @@ class CobranzaDunning(models.AbstractModel):
             generate_tracking_message_id("message-notify"), subtype_id, author_id or None, email_from or None,
             reply_to or None, self.env.uid,
         ) for partner_id, lines in texts.items()]
-        result = execute_values(self.env.cr._obj, """
+        result = self.env.cr.execute_values("""
             INSERT INTO mail_message (model, res_id, body, message_id, message_type, subtype_id, is_internal,
                                       author_id, email_from, reply_to, email_add_signature, date,
                                       create_uid, write_uid, create_date, write_date)
@@ -386,7 +385,7 @@ class CobranzaDunning(models.AbstractModel):
         if not rows:
             return
         self.env.flush_all()
-        execute_values(self.env.cr._obj, """
+        self.env.cr.execute_values("""
             UPDATE account_move_line aml SET cobranza_level_id = v.level, cobranza_level_date = v.day
               FROM (VALUES %s) AS v(id, level, day) WHERE aml.id = v.id
         """, rows, page_size=1000)
