@@ -1,5 +1,6 @@
 import logging
 from collections import defaultdict
+from datetime import timedelta
 
 from markupsafe import Markup
 
@@ -103,6 +104,42 @@ class CobranzaDunning(models.AbstractModel):
         return SQL()
 
     @api.model
+    def _within_contact_window(self, company, today, plan):
+        """``plan`` less the customers reminded within the company's days between reminders.
+
+        Their items stay at their level and are included in the next reminder, unless a level
+        reached is urgent. With preventive reminders apart, a plan of preventive levels only is
+        sent anyway and preventive reminders do not count as the last reminder.
+        """
+        interval = company.cobranza_contact_interval_days
+        if interval <= 0 or not plan:
+            return plan
+        apart = company.cobranza_preventive_apart
+        self.env.flush_all()
+        self.env.cr.execute(SQL(
+            """
+            SELECT DISTINCT communication.partner_id
+              FROM cobranza_communication communication
+              JOIN cobranza_dunning_level level ON level.id = communication.level_id
+              JOIN cobranza_stage stage ON stage.id = level.stage_id
+             WHERE communication.company_id = %(company)s AND communication.partner_id = ANY(%(partners)s)
+               AND communication.state != 'cancelled' AND communication.date > %(since)s
+               AND (NOT %(apart)s OR stage.stage_type != 'preventive')
+            """,
+            company=company.id, partners=list(plan), since=today - timedelta(days=interval), apart=apart,
+        ))
+        recent = {row[0] for row in self.env.cr.fetchall()}
+        Level = self.env["cobranza.dunning.level"]
+        kept = {}
+        for partner_id, by_level in plan.items():
+            levels = Level.browse(list(by_level))
+            if partner_id in recent and not any(levels.mapped("is_urgent")) \
+                    and not (apart and all(level.stage_id.stage_type == "preventive" for level in levels)):
+                continue
+            kept[partner_id] = by_level
+        return kept
+
+    @api.model
     def _plan(self, company, today, partner_ids=None, move_ids=None):
         """{commercial partner id: {level id: [line ids]}} of what is due today."""
         plan = defaultdict(lambda: defaultdict(list))
@@ -133,7 +170,8 @@ class CobranzaDunning(models.AbstractModel):
             if done < batch_size:
                 partner_ids = engine._pop_queue(company, today, batch_size - done)
                 if partner_ids:
-                    plan = engine._plan(company, today, partner_ids=partner_ids)
+                    plan = engine._within_contact_window(company, today, engine._plan(company, today,
+                                                                                          partner_ids=partner_ids))
                     handled = engine._process_partners(company, today, dict(plan))[0] if plan else []
                     done += len(partner_ids)
                     # a customer locked by a reminder sent by hand at this very moment: next batch
@@ -240,51 +278,52 @@ class CobranzaDunning(models.AbstractModel):
 
         events, vals_list = [], []
         for partner_id in locked:
-            by_offset = sorted(plan[partner_id].items(), key=lambda item: Level.browse(item[0]).offset_days)
-            for level_id, line_ids in by_offset:
-                level = Level.browse(level_id)
-                partner_credits = credits.get(partner_id, [])
-                common = {
-                    "partner_id": partner_id, "company_id": company.id, "level_id": level_id, "date": today,
-                    "collector_id": profiles[partner_id].collector_id.id, "is_manual": manual,
-                    "line_ids": line_ids, "credit_line_ids": partner_credits,
-                    "amount_due": sum(residual[line_id]["amount_residual"] for line_id in line_ids)
-                    + sum(credit_amounts[line_id] for line_id in partner_credits),
-                    "previous_levels": {
-                        str(line_id): residual[line_id]["cobranza_level_id"] or None for line_id in line_ids
-                    },
-                }
-                channels = level._channels()
-                events.append((partner_id, level, line_ids, len(vals_list), len(channels)))
-                vals_list += [{**common, "channel": channel} for channel in channels]
+            # One contact per customer: its items of every level reached, in the tone of the highest.
+            reached = sorted(((Level.browse(level_id), line_ids) for level_id, line_ids in plan[partner_id].items()),
+                             key=lambda item: (item[0].offset_days, item[0].id))
+            top = reached[-1][0]
+            line_ids = [line_id for _level, ids in reached for line_id in ids]
+            partner_credits = credits.get(partner_id, [])
+            common = {
+                "partner_id": partner_id, "company_id": company.id, "level_id": top.id, "date": today,
+                "collector_id": profiles[partner_id].collector_id.id, "is_manual": manual,
+                "line_ids": line_ids, "credit_line_ids": partner_credits,
+                "amount_due": sum(residual[line_id]["amount_residual"] for line_id in line_ids)
+                + sum(credit_amounts[line_id] for line_id in partner_credits),
+                "previous_levels": {
+                    str(line_id): residual[line_id]["cobranza_level_id"] or None for line_id in line_ids
+                },
+            }
+            channels = list(dict.fromkeys(channel for level, _ids in reached for channel in level._channels()))
+            events.append((partner_id, reached, len(vals_list), len(channels)))
+            vals_list += [{**common, "channel": channel} for channel in channels]
         # One chatter note per customer, written before the communications so they can point to it;
         # a customer whose side action fails below gets its note rewritten.
-        logs = {}
-        for partner_id, level, line_ids, _first, _count in events:
-            logs.setdefault(partner_id, []).append(self._event_text(level, line_ids, residual))
+        logs = {partner_id: [self._event_text(level, ids, residual) for level, ids in reached]
+                for partner_id, reached, _first, _count in events}
         notes = self._log_notes(logs)
         for vals in vals_list:
             vals["message_id"] = notes.get(vals["partner_id"])
         communications = self.env["cobranza.communication"]._bulk_create(vals_list)
 
         advanced, failed = [], {}
-        for index, (partner_id, level, line_ids, first, count) in enumerate(events):
+        for index, (partner_id, reached, first, count) in enumerate(events):
             event_communications = communications[first:first + count]
             try:
-                if level._may_fail():  # a savepoint only where something can fail
+                if any(level._may_fail() for level, _ids in reached):  # a savepoint only where something can fail
                     with self.env.cr.savepoint():
-                        self._apply_side_actions(company, today, profiles[partner_id], level, line_ids,
-                                                 communications=event_communications, residual=residual)
-                elif level._has_side_actions():
-                    self._apply_side_actions(company, today, profiles[partner_id], level, line_ids,
-                                             communications=event_communications, residual=residual)
+                        self._apply_reached(company, today, profiles[partner_id], reached,
+                                            communications=event_communications, residual=residual)
+                else:
+                    self._apply_reached(company, today, profiles[partner_id], reached,
+                                        communications=event_communications, residual=residual)
             except Exception as error:  # noqa: BLE001 - one customer's failure must not stop the others
                 _logger.warning("Collections: dunning %s failed: %s", profiles[partner_id].partner_id.display_name,
                                 error)
                 event_communications.write({"state": "failed", "failure_reason": str(error)})
                 failed[index] = error
                 continue
-            advanced += [(line_id, level.id, today) for line_id in line_ids]
+            advanced += [(line_id, level.id, today) for level, ids in reached for line_id in ids]
         self._advance_many(advanced)
         if failed:
             self._rewrite_failed_notes(events, failed, notes, residual)
@@ -293,16 +332,23 @@ class CobranzaDunning(models.AbstractModel):
         return locked, communications
 
     @api.model
+    def _apply_reached(self, company, today, profile, reached, *, communications, residual):
+        """The side actions of every level the customer's items reached (each once)."""
+        for level, line_ids in reached:
+            if level._has_side_actions():
+                self._apply_side_actions(company, today, profile, level, line_ids,
+                                         communications=communications, residual=residual)
+
+    @api.model
     def _rewrite_failed_notes(self, events, failed, notes, residual):
         """Say in the chatter note of each customer with a failed event ({event index: error}) what failed."""
-        partners = {events[index][0] for index in failed}
         texts = {}
-        for index, (partner_id, level, line_ids, _first, _count) in enumerate(events):
-            if partner_id in partners:
-                texts.setdefault(partner_id, []).append(
-                    self.env._("Dunning level %(level)s failed: %(error)s", level=level.name, error=failed[index])
-                    if index in failed else self._event_text(level, line_ids, residual)
-                )
+        for index, error in failed.items():
+            partner_id, reached, _first, _count = events[index]
+            texts[partner_id] = [
+                self.env._("Dunning level %(level)s failed: %(error)s", level=level.name, error=error)
+                for level, _ids in reached
+            ]
         for partner_id, partner_texts in texts.items():
             self.env["mail.message"].sudo().browse(notes[partner_id]).body = Markup("<br/>").join(partner_texts)
 

@@ -55,6 +55,11 @@ class CobranzaDunningLevel(models.Model):
     )
     late_fee_amount = fields.Float(string="Late Fee", digits="Account")
     set_credit_hold = fields.Boolean(string="Put on Credit Hold")
+    is_urgent = fields.Boolean(
+        string="Urgent",
+        help="Sent as soon as an item reaches it, even when the customer was reminded within the company's "
+             "days between reminders.",
+    )
     agency_handover = fields.Boolean(string="Hand Over to Agency")
     agency_partner_id = fields.Many2one("res.partner", string="Collection Agency")
 

@@ -53,6 +53,15 @@ class ResCompany(models.Model):
         "product.product", string="Agreement Interest Product",
         help="Product of the invoice that bills a payment agreement's interest when it starts.",
     )
+    cobranza_contact_interval_days = fields.Integer(
+        string="Days Between Reminders", default=7,
+        help="A customer reminded less than this many days ago is not reminded again (items that reached a level "
+             "meanwhile wait for the next reminder), unless a level is urgent. 0: no minimum.",
+    )
+    cobranza_preventive_apart = fields.Boolean(
+        string="Preventive Reminders Apart", default=True,
+        help="Reminders before the due date neither wait for nor count as a reminder of the days between reminders.",
+    )
     cobranza_promise_max_days = fields.Integer(
         string="Promises Up To (days ahead)", default=60,
         help="How far ahead a promise to pay may be dated.",
@@ -63,12 +72,13 @@ class ResCompany(models.Model):
 
     @api.constrains(
         "cobranza_formal_days", "cobranza_judicial_days", "cobranza_grace_days", "cobranza_auto_hold_days",
-        "cobranza_promise_max_days",
+        "cobranza_promise_max_days", "cobranza_contact_interval_days",
     )
     def _check_cobranza_days(self):
         for company in self:
             for field_name in ("cobranza_formal_days", "cobranza_judicial_days", "cobranza_grace_days",
-                               "cobranza_auto_hold_days", "cobranza_promise_max_days"):
+                               "cobranza_auto_hold_days", "cobranza_promise_max_days",
+                               "cobranza_contact_interval_days"):
                 if company[field_name] < 0:
                     raise ValidationError(self.env._(
                         "%(setting)s of %(company)s cannot be negative (%(value)s).",

@@ -13,6 +13,10 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.cobranza_auto_hold_over_limit", readonly=False,
     )
     cobranza_promise_max_days = fields.Integer(related="company_id.cobranza_promise_max_days", readonly=False)
+    cobranza_contact_interval_days = fields.Integer(
+        related="company_id.cobranza_contact_interval_days", readonly=False,
+    )
+    cobranza_preventive_apart = fields.Boolean(related="company_id.cobranza_preventive_apart", readonly=False)
     cobranza_late_fee_product_id = fields.Many2one(related="company_id.cobranza_late_fee_product_id", readonly=False)
     cobranza_agreement_interest_product_id = fields.Many2one(
         related="company_id.cobranza_agreement_interest_product_id", readonly=False,

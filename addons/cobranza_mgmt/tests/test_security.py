@@ -597,3 +597,69 @@ class TestAccessMatrix(AgreementCommon):
         ]
         for name, expected, call in matrix:
             self._check(name, expected, call)
+
+
+@tagged("post_install", "-at_install")
+class TestContactPolicy(AgreementCommon):
+    """Issue #11, contact policy: one reminder per customer per channel per run, at the highest level."""
+
+    def test_one_email_letter_and_call_whatever_the_levels_reached(self):
+        product = self.env["product.product"].create({"name": "Recargo por mora", "type": "service",
+                                                      "taxes_id": [Command.clear()]})
+        self.company.cobranza_late_fee_product_id = product
+        self.level_second.write({"late_fee_type": "fixed", "late_fee_amount": 10.0})
+        self.level_formal.write({"late_fee_type": "fixed", "late_fee_amount": 25.0})
+        invoices = [self._invoice(self.customer, 100.0, days_overdue=days) for days in (2, 16, 31, 61, 95)]
+        self._run()
+        communications = self._comms()
+        self.assertEqual(sorted(communications.mapped("channel")), ["email", "letter", "phone"])
+        self.assertEqual(communications.level_id, self.levels.filtered(lambda lvl: lvl.offset_days == 90))
+        email = communications.filtered(lambda c: c.channel == "email")
+        self.assertEqual(email.move_ids, self.env["account.move"].union(*invoices))
+        for invoice in invoices:
+            self.assertIn(invoice.name, email.mail_id.body_html)
+        fees = self.env["account.move"].search([("invoice_line_ids.product_id", "=", product.id)])
+        self.assertEqual(sorted(fees.mapped("amount_total")), [10.0, 25.0], "each level's side action, once")
+        self.assertTrue(self.profile.is_on_hold, "the final notice's hold applies too")
+        levels = [invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable").cobranza_level_id
+                  for invoice in invoices]
+        self.assertEqual([level.offset_days for level in levels], [1, 15, 30, 60, 90])
+
+    def test_days_between_reminders_hold_items_then_include_them(self):
+        self.company.cobranza_contact_interval_days = 7
+        first = self._invoice(self.customer, 100.0, days_overdue=2)
+        self._run()
+        self.assertEqual(len(self._comms(channel="email")), 1)
+        # three days later another invoice falls due: it waits for the next reminder
+        second = self._invoice(self.customer, 200.0, days_overdue=-3)
+        with freeze_time(self.today + timedelta(days=4)):
+            self._run()
+            self.assertEqual(len(self._comms(channel="email")), 1, "reminded 4 days ago: nothing yet")
+            dry = self.env["cobranza.dunning.dry.run"].with_user(self.manager).with_company(self.company).create({})
+            self.assertFalse(dry.line_ids.filtered(lambda line: line.partner_id == self.customer))
+        with freeze_time(self.today + timedelta(days=7)):
+            self._run()
+        emails = self._comms(channel="email")
+        self.assertEqual(len(emails), 2)
+        self.assertEqual(emails.sorted("id")[-1].move_ids, second, "the held item goes out with the next reminder")
+        self.assertTrue(first)
+
+    def test_an_urgent_level_ignores_the_interval(self):
+        self.company.cobranza_contact_interval_days = 30
+        self._invoice(self.customer, 100.0, days_overdue=2)
+        self._run()
+        self._invoice(self.customer, 500.0, days_overdue=61)  # formal notice: urgent
+        self._invoice(self.customer, 50.0, days_overdue=16)  # not urgent, but goes with it
+        self._run()
+        emails = self._comms(channel="email")
+        self.assertEqual(len(emails), 2)
+        self.assertEqual(emails.sorted("id")[-1].level_id, self.level_formal)
+        self.assertEqual(len(emails.sorted("id")[-1].move_ids), 2)
+
+    def test_preventive_reminders_are_apart(self):
+        self.company.cobranza_contact_interval_days = 7
+        self._invoice(self.customer, 100.0, days_overdue=-3)
+        self._run()
+        self._invoice(self.customer, 100.0, days_overdue=2)
+        self._run()
+        self.assertEqual(self._comms(channel="email").level_id.mapped("offset_days"), [1, -3])

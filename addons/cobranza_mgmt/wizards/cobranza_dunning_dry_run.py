@@ -24,7 +24,7 @@ class CobranzaDunningDryRun(models.TransientModel):
         company = self.env.company
         check_collector(self.env)
         engine = self.env["cobranza.dunning"].sudo().with_company(company)
-        plan = engine._plan(company, self.date)
+        plan = engine._within_contact_window(company, self.date, engine._plan(company, self.date))
         if not is_manager(self.env):  # a collector sees the plan of their own portfolio only
             mine = self.env["cobranza.credit.profile"].search([
                 ("company_id", "=", company.id), ("partner_id", "in", list(plan)),
@@ -33,14 +33,15 @@ class CobranzaDunningDryRun(models.TransientModel):
         levels = self.env["cobranza.dunning.level"].sudo().browse({lvl for by in plan.values() for lvl in by})
         lines = self.env["account.move.line"].sudo()
         values = []
-        for partner_id, by_level in plan.items():
-            for level_id, line_ids in by_level.items():
-                level = levels.browse(level_id)
-                items = lines.browse(line_ids)
-                values.append({
-                    "partner_id": partner_id, "level_id": level.id, "invoice_count": len(items.move_id),
-                    "amount": sum(items.mapped("amount_residual")), "actions": level._actions_label(),
-                })
+        for partner_id, by_level in plan.items():  # one reminder per customer, at its highest level
+            reached = levels.browse(list(by_level)).sorted(lambda level: (level.offset_days, level.id))
+            items = lines.browse([line_id for line_ids in by_level.values() for line_id in line_ids])
+            values.append({
+                "partner_id": partner_id, "level_id": reached[-1].id, "invoice_count": len(items.move_id),
+                "amount": sum(items.mapped("amount_residual")),
+                "actions": ", ".join(dict.fromkeys(label for level in reached for label in
+                                                   level._actions_label().split(", ") if label)),
+            })
         self.line_ids = [fields.Command.clear()] + [fields.Command.create(v) for v in values]
 
     def action_refresh(self):
