@@ -232,9 +232,17 @@ class CobranzaCommunication(models.Model):
 
     @api.model
     def _dispatch_queued(self, limit=500):
-        """Cron: deliver what the dunning run queued (e-mails, texts, letters, case files, call tasks)."""
-        queued = self.sudo().search([("state", "=", "queued"), ("mail_id", "=", False)], limit=limit, order="id")
+        """Cron: deliver what the dunning run queued (e-mails, texts, letters, case files, call tasks).
+
+        One committed batch per call; the progress it reports makes the cron call again at once
+        while communications remain, so a large run is delivered in one triggered job, not one
+        batch every ten minutes. Every communication of a batch leaves the queue (sent, in the mail
+        queue, failed or not needed), so the job always moves on.
+        """
+        domain = [("state", "=", "queued"), ("mail_id", "=", False)]
+        queued = self.sudo().search(domain, limit=limit, order="id")
         queued._deliver(commit=True)
+        self.env["ir.cron"]._notify_progress(done=len(queued), remaining=self.sudo().search_count(domain))
         return len(queued)
 
     def _deliver(self, commit=False):

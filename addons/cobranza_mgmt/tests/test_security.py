@@ -663,3 +663,18 @@ class TestContactPolicy(AgreementCommon):
         self._invoice(self.customer, 100.0, days_overdue=2)
         self._run()
         self.assertEqual(self._comms(channel="email").level_id.mapped("offset_days"), [1, -3])
+
+    def test_delivery_reports_progress_so_the_cron_drains_the_queue(self):
+        for partner in (self.customer, self.other_customer):
+            self._invoice(partner, 100.0, days_overdue=16)  # e-mail and call task each
+        self._run(deliver=False)
+        queued = self.Communication.search([("company_id", "=", self.company.id), ("state", "=", "queued")])
+        self.assertEqual(len(queued), 4)
+        total = self.Communication.search_count([("state", "=", "queued"), ("mail_id", "=", False)])  # demo too
+        cron = self.env.ref("cobranza_mgmt.ir_cron_dispatch_queued")
+        progress = self.env["ir.cron.progress"].sudo().create({"cron_id": cron.id, "remaining": 0, "done": 0})
+        self.Communication.with_context(ir_cron_progress_id=progress.id)._dispatch_queued(limit=3)
+        self.assertEqual((progress.done, progress.remaining), (3, total - 3), "the cron is told to call again")
+        self.Communication.with_context(ir_cron_progress_id=progress.id)._dispatch_queued(limit=total)
+        self.assertEqual((progress.done, progress.remaining), (total - 3, 0))
+        self.assertFalse(queued.filtered(lambda c: c.state == "queued" and not c.mail_id))
