@@ -79,7 +79,7 @@ class CobranzaCommunication(models.Model):
     fee_move_id = fields.Many2one("account.move", string="Late Fee", readonly=True)
     previous_levels = fields.Json(
         readonly=True, copy=False,
-        help="Level of each item before this reminder ({item id: level id}), restored if its delivery fails.",
+        help="Level of each item before this reminder ({item id: level id}), kept as its history.",
     )
     invoice_table_html = fields.Html(
         compute="_compute_invoice_table_html", sanitize=False,

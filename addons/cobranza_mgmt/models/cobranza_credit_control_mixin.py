@@ -1,7 +1,7 @@
 from odoo import models
 from odoo.exceptions import UserError
 
-GROUP_MANAGER = "cobranza_mgmt.cobranza_mgmt_group_manager"
+from .cobranza_access import is_manager
 
 
 class CobranzaCreditControlMixin(models.AbstractModel):
@@ -22,12 +22,12 @@ class CobranzaCreditControlMixin(models.AbstractModel):
                               the exposure, in company currency}
         """
         problems = self.partner_id._cobranza_credit_problems(company, extra_amounts)
-        is_manager = self.env.user.has_group(GROUP_MANAGER)
+        manager = is_manager(self.env)
         for document in self:
             problem = problems.get(document.partner_id.commercial_partner_id.id)
             if not problem:
                 continue
-            if not is_manager:
+            if not manager:
                 raise UserError(refusal(document, problem))
             document.message_post(body=self.env._(
                 "%(user)s overrode the credit control: %(problem)s", user=self.env.user.name, problem=problem,

@@ -6,12 +6,10 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
 from ..logic import scoring
-from .cobranza_access import check_collector, check_fields
+from .cobranza_access import GROUP_COLLECTOR, check_collector, check_fields, is_manager
 
 _logger = logging.getLogger(__name__)
 
-GROUP_COLLECTOR = "cobranza_mgmt.cobranza_mgmt_group_collector"
-GROUP_MANAGER = "cobranza_mgmt.cobranza_mgmt_group_manager"
 SEGMENT_SELECTION = [
     ("A", "A - Punctual"),
     ("B", "B - Occasional delay"),
@@ -165,13 +163,13 @@ class CobranzaCreditProfile(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             check_fields(self, vals, ("partner_id", "company_id", *self._USER_FIELDS))
-            if vals.get("collector_id") and not self.env.su and not self.env.user.has_group(GROUP_MANAGER):
+            if vals.get("collector_id") and not is_manager(self.env):
                 raise AccessError(self.env._("Only a Collections Manager can assign collectors."))
         return super().create(vals_list)
 
     def write(self, vals):
         check_fields(self, vals, self._USER_FIELDS)
-        if "collector_id" in vals and not self.env.su and not self.env.user.has_group(GROUP_MANAGER):
+        if "collector_id" in vals and not is_manager(self.env):
             raise AccessError(self.env._("Only a Collections Manager can assign collectors."))
         return super().write(vals)
 
@@ -197,7 +195,7 @@ class CobranzaCreditProfile(models.Model):
     def action_lift_hold(self):
         """Lift holds by hand: Collections Managers only, whatever set the hold (the policy, a
         dunning level or a person); automatic holds also lift by themselves when the cause is gone."""
-        if not self.env.su and not self.env.user.has_group(GROUP_MANAGER):
+        if not is_manager(self.env):
             raise AccessError(self.env._("Only a Collections Manager can lift a credit hold."))
         self.check_access("write")
         held = self.filtered("is_on_hold")
