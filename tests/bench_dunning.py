@@ -44,7 +44,7 @@ def fetch_oca(workdir):
     return workdir / "oca" / "odoo" / "addons"
 
 
-def build(env, partners, invoices):
+def build(env, partners, invoices, days_back=200, days_ahead=20):
     from odoo import Command, fields
 
     today = fields.Date.context_today(env.user)
@@ -59,7 +59,7 @@ def build(env, partners, invoices):
     env.flush_all()
     cr = env.cr
     clone_portfolio(env.cr, partner, invoice, receivable, partners=partners, invoices=invoices,
-                    days_back=200, days_ahead=20)
+                    days_back=days_back, days_ahead=days_ahead)
     cr.execute("ANALYZE")
     env.invalidate_all()
     return receivable.account_id

@@ -1,17 +1,29 @@
+import io
 import json
 import logging
+import re
+import sys
 import threading
 from collections import defaultdict
 
+import lxml.html
+
 from odoo import Command, api, fields, models
-from odoo.tools import format_amount
+from odoo.tools import SQL, config, format_amount
+from odoo.tools.pdf import PdfReader, PdfWriter
 from odoo.tools.rendering_tools import parse_inline_template
 
 from .cobranza_access import check_collector
+from .cobranza_dunning import claim_rows
 from .cobranza_dunning_level import TEXT_PLACEHOLDERS
 from .cobranza_sms_gateway import GatewayError
 
 _logger = logging.getLogger(__name__)
+
+DOCUMENT_BATCH = 50  # letters or case files per wkhtmltopdf call
+DOCUMENT_REFERENCE = re.compile(r"REM-\d{6,}")
+DOCUMENT_REPORTS = {"letter": "cobranza_mgmt.action_report_dunning_letter",
+                    "agency": "cobranza_mgmt.action_report_agency_case_file"}
 
 CHANNELS = [
     ("email", "E-mail"),
@@ -169,19 +181,6 @@ class CobranzaCommunication(models.Model):
         rendered = self.env["mail.render.mixin"].with_context(lang=self.partner_id.lang)
         return rendered._render_template_inline_template_regex(source, self._name, self.ids)[self.id]
 
-    def _attach_report(self, report_xmlid):
-        """Render a report of this communication and keep it as its document."""
-        self.ensure_one()
-        report = self.env["ir.actions.report"]._get_report(report_xmlid)
-        content, extension = report._render_qweb_pdf(report_xmlid, res_ids=self.ids)
-        self.attachment_id = self.env["ir.attachment"].create({
-            "name": f"{self.name}.{extension}",
-            "raw": content,
-            "res_model": self._name,
-            "res_id": self.id,
-            "mimetype": "application/pdf" if extension == "pdf" else "text/html",
-        })
-
     @api.model
     def _bulk_create(self, vals_list):
         """Insert queued communications in a few statements (the dunning run makes thousands).
@@ -236,45 +235,77 @@ class CobranzaCommunication(models.Model):
 
         One committed batch per call; the progress it reports makes the cron call again at once
         while communications remain, so a large run is delivered in one triggered job, not one
-        batch every ten minutes. Every communication of a batch leaves the queue (sent, in the mail
+        batch every ten minutes. Several workers share the queue: each claims its batch with
+        ``FOR UPDATE SKIP LOCKED`` (``claim_rows``). Every communication of a batch leaves the queue (sent, in the mail
         queue, failed or not needed), so the job always moves on.
         """
-        domain = [("state", "=", "queued"), ("mail_id", "=", False)]
-        queued = self.sudo().search(domain, limit=limit, order="id")
-        queued._deliver(commit=True)
-        self.env["ir.cron"]._notify_progress(done=len(queued), remaining=self.sudo().search_count(domain))
-        return len(queued)
+        self.env.flush_all()
+        rows = claim_rows(self.env.cr, SQL(
+            """
+            SELECT id FROM cobranza_communication WHERE state = 'queued' AND mail_id IS NULL
+             ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED
+            """, limit,
+        ))
+        queued = self.sudo().browse([row[0] for row in rows or []])
+        delivered = queued._deliver(commit=True)
+        self.env.cr.execute(SQL(
+            "SELECT count(*) FROM cobranza_communication WHERE state = 'queued' AND mail_id IS NULL"))
+        remaining = self.env.cr.fetchone()[0]
+        if rows is None:  # the claim gave way to another worker: there is work left, call again
+            remaining = max(remaining, 1)
+        self.env["ir.cron"]._notify_progress(done=len(delivered), remaining=remaining)
+        return len(delivered)
 
     def _deliver(self, commit=False):
-        """Render and send these queued communications, each channel its own way.
+        """Render and send these queued communications, each channel its own way, in batches.
 
         E-mails are rendered in one batch per template into Odoo's mail queue (one by one only
-        when the batch fails, to find the culprit). Every error is caught per communication:
-        the communication is marked failed with the reason, which a Collections user can retry
-        (``action_retry``) once the cause is fixed. A failed delivery never moves the items back
-        to an earlier level: the level's side effects (late fee, hold, hand-over) and the other
-        channels of the same reminder already happened and are not replayed.
+        when the batch fails, to find the culprit); letters and case files many per wkhtmltopdf
+        call, split per customer; call tasks created together; texts one by one (each is a call
+        to the gateway). Every error is caught per communication: the communication is marked
+        failed with the reason, which a Collections user can retry (``action_retry``) once the
+        cause is fixed. A failed delivery never moves the items back to an earlier level: the
+        level's side effects (late fee, hold, hand-over) and the other channels of the same
+        reminder already happened and are not replayed.
 
-        :param commit: the delivery job commits after each communication (a text sent is a fact);
-                       a user's "send now" stays in its own transaction
+        :param commit: the delivery job commits after each batch (a text sent is a fact), and
+                       claims the rest of its communications again after each commit, since the
+                       commit released them to the other workers; a user's "send now" stays in
+                       its own transaction
+        :return: the communications this call took out of the queue (sent, in the mail queue, failed
+                 or not needed any more)
         """
-        queued = self.filtered(lambda c: c.state == "queued" and not c.mail_id)._drop_settled_items()
-        emails = queued.filtered(lambda c: c.channel == "email")
-        for template, batch in emails.grouped(lambda c: c.level_id.mail_template_id).items():
-            batch._deliver_emails(template)
-            batch._commit_delivery(commit)
-        for communication in (queued - emails).filtered(lambda c: c.state == "queued"):
-            try:
-                with self.env.cr.savepoint():
-                    if communication.channel in ("letter", "agency"):
-                        communication._deliver_document()
-                    elif communication.channel == "phone":
-                        communication._deliver_call()
-                    elif communication.channel in ("sms", "whatsapp"):
-                        communication._deliver_text()
-            except Exception as error:  # noqa: BLE001 - one communication's failure must not stop the others
-                communication._fail(str(error))
-            communication._commit_delivery(commit)
+        candidates = self.filtered(lambda c: c.state == "queued" and not c.mail_id)
+        queued = candidates._drop_settled_items()
+        groups = [("_deliver_emails", batch) for batch in queued.filtered(lambda c: c.channel == "email")
+                  .grouped(lambda c: c.level_id.mail_template_id).values()]
+        for channel in ("letter", "agency"):  # one company per wkhtmltopdf call: its letterhead
+            for documents in queued.filtered(lambda c, channel=channel: c.channel == channel) \
+                    .grouped("company_id").values():
+                groups += [("_deliver_documents", documents[index:index + DOCUMENT_BATCH])
+                           for index in range(0, len(documents), DOCUMENT_BATCH)]
+        groups.append(("_deliver_calls", queued.filtered(lambda c: c.channel == "phone")))
+        groups += [("_deliver_text_guarded", text)
+                   for text in queued.filtered(lambda c: c.channel in ("sms", "whatsapp"))]
+        claimed, delivered = True, candidates - queued
+        for method, group in groups:
+            batch = group._reclaim() if commit and not claimed and group else group
+            if batch:
+                getattr(batch, method)()
+                delivered |= batch
+                claimed = not batch._commit_delivery(commit)
+        return delivered
+
+    def _reclaim(self):
+        """Those of these communications still queued that no other worker holds, locked again."""
+        rows = claim_rows(self.env.cr, SQL(
+            """
+            SELECT id FROM cobranza_communication WHERE id = ANY(%s) AND state = 'queued' AND mail_id IS NULL
+               FOR UPDATE SKIP LOCKED
+            """, self.ids,
+        ))
+        self.invalidate_recordset()
+        return self.browse([row[0] for row in rows or []])
 
     def _drop_settled_items(self):
         """What changed since the run queued these: items paid or disputed meanwhile leave the reminder,
@@ -307,8 +338,11 @@ class CobranzaCommunication(models.Model):
         """Keep what was delivered whatever follows (the delivery job only, outside tests)."""
         if commit and not getattr(threading.current_thread(), "testing", False):
             self.env.cr.commit()  # pylint: disable=invalid-commit
+            return True
+        return False
 
-    def _deliver_emails(self, template):
+    def _deliver_emails(self):
+        template = self.level_id.mail_template_id[:1]
         if not template:
             self._fail(self.env._("The dunning level has no e-mail template."))
             return
@@ -329,23 +363,138 @@ class CobranzaCommunication(models.Model):
         for communication in self:
             communication.mail_id = by_res_id.get(communication.id)
 
-    def _deliver_document(self):
-        reports = {"letter": "cobranza_mgmt.action_report_dunning_letter",
-                   "agency": "cobranza_mgmt.action_report_agency_case_file"}
-        self._attach_report(reports[self.channel])
-        self.state = "sent"
+    def _deliver_documents(self):
+        """Letters or case files (one channel, one company): many per wkhtmltopdf call, one PDF each."""
+        report_ref = DOCUMENT_REPORTS[self[:1].channel]
+        try:
+            with self.env.cr.savepoint():
+                Report = self.env["ir.actions.report"]
+                # under test Odoo renders reports as HTML unless asked for PDFs: so do we
+                pdf = not (config["test_enable"] or config["test_file"]) \
+                    or self.env.context.get("force_report_rendering")
+                contents = self._render_documents_at_once(report_ref) if len(self) > 1 and pdf else None
+                self._store_documents(contents or {
+                    communication.id: Report._render_qweb_pdf(report_ref, res_ids=communication.ids)
+                    for communication in self
+                })
+        except Exception:  # noqa: BLE001 - one by one, to fail only the culprit
+            if len(self) == 1:
+                self._fail_with_exception()
+                return
+            for communication in self:
+                communication._deliver_documents()
 
-    def _deliver_call(self):
-        profile = self.env["cobranza.credit.profile"]._get_or_create(self.partner_id, self.company_id)
-        user = profile.collector_id or self.collector_id or self.env.ref("base.user_admin", False) or self.env.user
-        self.write({
-            "state": "sent",
-            "activity_id": self.partner_id.sudo().activity_schedule(
-                "mail.mail_activity_data_call",
-                summary=self.level_id.activity_summary or self.level_id.name,
-                note=self.invoice_table_html, user_id=user.id,
-            ).id,
-        })
+    def _render_documents_at_once(self, report_ref):
+        """These communications' documents rendered by one wkhtmltopdf call and split per communication.
+
+        Odoo's report engine passes one HTML body per record to wkhtmltopdf and splits the PDF by
+        its outlines; the wkhtmltopdf of most Linux distributions (built on an unpatched Qt) takes
+        only one body and writes no outlines. So the bodies are joined into one, each document
+        starting on a new page, and the PDF is split where each document's reference is printed
+        (``_document_reference``, on its first page).
+
+        :return: {communication id: (pdf bytes, "pdf")}, or None when the pages cannot be told
+                 apart (the caller then renders them one by one)
+        """
+        Report = self.env["ir.actions.report"].with_context(webp_as_jpg=True, debug=False)
+        report = Report._get_report(report_ref)
+        html = Report._render_qweb_html(report_ref, self.ids, data={"debug": False})[0]
+        bodies, _res_ids, header, footer, paperformat_args = report.with_context(debug=False)._prepare_html(
+            html, report_model=report.model)
+        documents = [lxml.html.document_fromstring(body) for body in bodies]
+        merged = documents[0].body
+        for document in documents[1:]:
+            merged.append(lxml.html.fromstring('<div style="page-break-before: always;"></div>'))
+            merged.extend(list(document.body))
+        pdf = Report._run_wkhtmltopdf(
+            [lxml.html.tostring(documents[0], encoding="unicode", doctype="<!DOCTYPE html>")],
+            report_ref=report_ref, header=header, footer=footer, specific_paperformat_args=paperformat_args,
+        )
+        reader = PdfReader(io.BytesIO(pdf))
+        references = {communication._document_reference(): communication.id for communication in self}
+        pages, current = defaultdict(list), None
+        for page in reader.pages:
+            found = [references[ref] for ref in DOCUMENT_REFERENCE.findall(page.extract_text() or "")
+                     if ref in references]
+            current = found[0] if found else current
+            if current is None or len(set(found)) > 1:
+                return None
+            pages[current].append(page)
+        if set(pages) != set(self.ids):
+            return None
+        contents = {}
+        for communication_id, document_pages in pages.items():
+            writer = PdfWriter()
+            for page in document_pages:
+                writer.add_page(page)
+            stream = io.BytesIO()
+            writer.write(stream)
+            contents[communication_id] = (stream.getvalue(), "pdf")
+        return contents
+
+    def _document_reference(self):
+        """The reference printed on the first page of this reminder's letter or case file."""
+        self.ensure_one()
+        return f"REM-{self.id:06d}"
+
+    def _store_documents(self, contents):
+        """Attach each communication its rendered document: ``contents`` is {id: (content, extension)}."""
+        self.env["ir.attachment"].create([{
+            "name": f"{communication.name}.{contents[communication.id][1]}",
+            "raw": contents[communication.id][0],
+            "res_model": self._name,
+            "res_id": communication.id,
+            "mimetype": "application/pdf" if contents[communication.id][1] == "pdf" else "text/html",
+        } for communication in self])
+        attachments = self.env["ir.attachment"].search([("res_model", "=", self._name), ("res_id", "in", self.ids)],
+                                                       order="id")
+        by_record = {attachment.res_id: attachment for attachment in attachments}
+        for communication in self:
+            communication.write({"attachment_id": by_record[communication.id].id, "state": "sent"})
+
+    def _deliver_calls(self):
+        """One call task per communication for the customer's collector, created together
+        (one by one only when that fails, to fail only the culprit)."""
+        try:
+            with self.env.cr.savepoint():
+                self._create_call_tasks()
+        except Exception:  # noqa: BLE001 - one customer's failure must not stop the others
+            if len(self) == 1:
+                self._fail_with_exception()
+                return
+            for communication in self:
+                communication._deliver_calls()
+
+    def _create_call_tasks(self):
+        Profile = self.env["cobranza.credit.profile"]
+        collectors = {}
+        for company, communications in self.grouped("company_id").items():
+            for profile in Profile._get_or_create(communications.partner_id, company):
+                collectors[profile.partner_id.id, company.id] = profile.collector_id
+        call = self.env.ref("mail.mail_activity_data_call")
+        fallback = self.env.ref("base.user_admin", False) or self.env.user
+        model_id = self.env["ir.model"]._get("res.partner").id
+        today = fields.Date.context_today(self)
+        activities = self.env["mail.activity"].sudo().create([{
+            "activity_type_id": call.id, "automated": True, "res_model_id": model_id,
+            "res_id": communication.partner_id.id, "date_deadline": today,
+            "summary": communication.level_id.activity_summary or communication.level_id.name,
+            "note": communication.invoice_table_html,
+            "user_id": (collectors.get((communication.partner_id.id, communication.company_id.id))
+                        or communication.collector_id or fallback).id,
+        } for communication in self])
+        for communication, activity in zip(self, activities, strict=True):
+            communication.write({"state": "sent", "activity_id": activity.id})
+
+    def _deliver_text_guarded(self):
+        try:
+            with self.env.cr.savepoint():
+                self._deliver_text()
+        except Exception:  # noqa: BLE001 - one communication's failure must not stop the others
+            self._fail_with_exception()
+
+    def _fail_with_exception(self):
+        self._fail(str(sys.exc_info()[1]))
 
     def _deliver_text(self):
         """Send this text through its company's gateway (the reference is the idempotency key)."""

@@ -2,6 +2,7 @@ import logging
 from collections import defaultdict
 from datetime import timedelta
 
+import psycopg2
 from markupsafe import Markup
 
 from odoo import Command, api, fields, models
@@ -14,6 +15,25 @@ from .account_move import credit_exempt
 _logger = logging.getLogger(__name__)
 
 DUNNING_BATCH = 200  # customers per committed batch of the scheduled run
+FILL_LOCK = 0x636F62  # advisory lock class of the day's queue fill ("cob"), one lock per company
+
+
+def claim_rows(cr, query):
+    """Run ``query`` (a claim on shared rows: ``… FOR UPDATE SKIP LOCKED``, ``INSERT … ON CONFLICT``,
+    ``DELETE``) in a savepoint and return its rows, or None when another worker changed those rows
+    after this transaction's snapshot was taken.
+
+    Odoo's cursors are REPEATABLE READ: locking or writing a row that a concurrent worker changed
+    and committed since this transaction began raises a serialization failure, even with
+    ``SKIP LOCKED``. That row was that worker's, so the claim is given up quietly (nothing is
+    logged) and the caller tries again in its next batch, with a fresh snapshot.
+    """
+    try:
+        with cr.savepoint(flush=False):
+            cr.execute(query, log_exceptions=False)
+            return cr.fetchall() if cr.description else []
+    except psycopg2.errors.SerializationFailure:
+        return None
 
 
 class CobranzaDunning(models.AbstractModel):
@@ -166,7 +186,8 @@ class CobranzaDunning(models.AbstractModel):
             if not self.env["cobranza.dunning.level"].sudo().search_count([("company_id", "=", company.id)], limit=1):
                 continue
             engine = self.sudo().with_company(company)
-            engine._fill_queue(company, today)
+            if not engine._fill_queue(company, today):
+                remaining += 1  # being filled by another worker: call again to find it
             if done < batch_size:
                 partner_ids = engine._pop_queue(company, today, batch_size - done)
                 if partner_ids:
@@ -186,40 +207,56 @@ class CobranzaDunning(models.AbstractModel):
     def _fill_queue(self, company, today):
         """Queue today's customers with something due, once: one scan of the open items per day,
         then every batch takes its customers from the queue (``FOR UPDATE SKIP LOCKED``, so
-        several cron workers share it) and plans only their items."""
+        several cron workers share it) and plans only their items.
+
+        Workers that start together fill it once: the others skip while one holds the fill lock,
+        and a fill that collides with one just committed gives way (``claim_rows``).
+
+        :return: False when another worker's fill is not visible to this transaction yet
+        """
         cr = self.env.cr
         cr.execute(SQL("SELECT 1 FROM cobranza_dunning_queue WHERE company_id = %s AND date = %s LIMIT 1",
                        company.id, today))
         if cr.fetchone():
-            return
-        cr.execute(SQL("DELETE FROM cobranza_dunning_queue WHERE company_id = %s AND date < %s", company.id, today))
+            return True
+        cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", FILL_LOCK, company.id))
+        if not cr.fetchone()[0]:
+            return False  # another worker is filling it: the next batch finds it filled
         self.env.flush_all()
-        cr.execute(SQL(
+        return claim_rows(cr, SQL(
             """
+            WITH old AS (DELETE FROM cobranza_dunning_queue WHERE company_id = %(company)s AND date < %(today)s)
             INSERT INTO cobranza_dunning_queue (company_id, partner_id, date)
             SELECT DISTINCT %(company)s, candidate.partner_id, %(today)s::date FROM (%(candidates)s) candidate
             ON CONFLICT DO NOTHING
             """,
             company=company.id, today=today, candidates=self._candidate_query(company, today),
-        ))
+        )) is not None
 
     @api.model
     def _pop_queue(self, company, today, limit):
-        """Take (and remove) up to ``limit`` queued customers no other worker holds."""
-        self.env.cr.execute(SQL(
+        """Take (and remove) up to ``limit`` queued customers no other worker holds.
+
+        The claim is materialized: as ``DELETE … WHERE id IN (SELECT … LIMIT … SKIP LOCKED)`` the
+        planner may rescan the sub-query per row, each rescan skipping the rows just deleted, and
+        take the whole queue in one batch.
+        """
+        rows = claim_rows(self.env.cr, SQL(
             """
-            DELETE FROM cobranza_dunning_queue WHERE id IN (
+            WITH claimed AS MATERIALIZED (
                 SELECT id FROM cobranza_dunning_queue WHERE company_id = %s AND date = %s
                  ORDER BY partner_id LIMIT %s FOR UPDATE SKIP LOCKED
-            ) RETURNING partner_id
+            )
+            DELETE FROM cobranza_dunning_queue queue USING claimed WHERE queue.id = claimed.id
+            RETURNING queue.partner_id
             """, company.id, today, limit,
         ))
-        return sorted(row[0] for row in self.env.cr.fetchall())
+        return sorted(row[0] for row in rows or [])
 
     @api.model
     def _requeue(self, company, today, partner_ids):
         if partner_ids:
-            self.env.cr.execute(SQL(
+            claim_rows(self.env.cr, SQL(
                 """
                 INSERT INTO cobranza_dunning_queue (company_id, partner_id, date)
                 SELECT %s, unnest(%s::int[]), %s::date ON CONFLICT DO NOTHING
@@ -239,10 +276,10 @@ class CobranzaDunning(models.AbstractModel):
             self.env["res.partner"].browse(partner_ids), company,
         )
         self.env.flush_all()
-        self.env.cr.execute(SQL(
+        rows = claim_rows(self.env.cr, SQL(
             "SELECT partner_id FROM cobranza_credit_profile WHERE id = ANY(%s) FOR UPDATE SKIP LOCKED", profiles.ids,
         ))
-        return {row[0] for row in self.env.cr.fetchall()}
+        return {row[0] for row in rows or []}
 
     @api.model
     def _process_partners(self, company, today, plan, *, manual=False):
@@ -273,6 +310,10 @@ class CobranzaDunning(models.AbstractModel):
         residual = {line["id"]: line for line in Line.browse(all_line_ids).read(
             ["amount_residual", "cobranza_level_id", "move_name"], load=None,
         )}
+        # The reminders link each invoice to its portal page; its token is made now, while this run
+        # holds the customer, so deliveries rendering them in other workers never write the invoice.
+        for move in Line.browse(all_line_ids).move_id.filtered(lambda move: not move.access_token):
+            move._portal_ensure_token()
         credit_amounts = {line["id"]: line["amount_residual"] for line in Line.browse(
             [line_id for ids in credits.values() for line_id in ids]).read(["amount_residual"], load=None)}
 

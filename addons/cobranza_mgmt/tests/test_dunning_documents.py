@@ -1,6 +1,7 @@
 import base64
 import io
 from pathlib import Path
+from unittest.mock import patch
 
 from PyPDF2 import PdfReader
 
@@ -34,6 +35,26 @@ class TestDunningDocuments(DunningCommon, HttpCase):
         for expected in ("Formal notice", invoice.name, "1,234.00", "Total due",
                          "If you have already paid, please ignore this letter"):
             self.assertIn(expected, text)
+
+    def test_letters_many_per_wkhtmltopdf_call_one_pdf_per_customer(self):
+        customers = self.customer | self.other_customer | self.customer.copy({"name": "Ferretería Tercera"})
+        invoices = {customer: self._invoice(customer, 500.0 + index, days_overdue=61)
+                    for index, customer in enumerate(customers)}
+        self._run(deliver=False)
+        letters = self.Communication.search([("company_id", "=", self.company.id), ("channel", "=", "letter")])
+        self.assertEqual(len(letters), 3)
+        Report = type(self.env["ir.actions.report"])
+        with patch.object(Report, "_run_wkhtmltopdf", autospec=True, side_effect=Report._run_wkhtmltopdf) as run:
+            letters.with_context(force_report_rendering=True).sudo()._deliver()
+        self.assertEqual(run.call_count, 1, "the three letters are rendered by one wkhtmltopdf call")
+        for customer, invoice in invoices.items():
+            letter = self._comms(customer, channel="letter")
+            self.assertEqual(letter.state, "sent")
+            text = pdf_text(letter.attachment_id.raw)
+            self.assertIn(invoice.name, text)
+            self.assertIn(f"Our reference: {letter._document_reference()}", text)
+            for other in set(invoices.values()) - {invoice}:
+                self.assertNotIn(other.name, text, "each customer's PDF holds only its own letter")
 
     def test_agency_case_file_pdf(self):
         agency = self.env["res.partner"].create({"name": "Recuperaciones Andinas S.A.", "is_company": True})

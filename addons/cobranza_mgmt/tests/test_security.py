@@ -236,7 +236,8 @@ class TestDeliveryNeverReplays(AgreementCommon):
         self.company.cobranza_late_fee_product_id = product
         self.level_formal.write({"late_fee_type": "fixed", "late_fee_amount": 25.0})
         invoice = self._invoice(self.customer, 1000.0, days_overdue=61)
-        with patch.object(type(self.Communication), "_attach_report", side_effect=RuntimeError("wkhtmltopdf crashed")):
+        crash = RuntimeError("wkhtmltopdf crashed")
+        with patch.object(type(self.Communication), "_store_documents", side_effect=crash):
             self._run()
         letter, email = self._comms(channel="letter"), self._comms(channel="email")
         self.assertEqual(letter.state, "failed")
