@@ -5,6 +5,7 @@ import re
 import sys
 import threading
 from collections import defaultdict
+from datetime import timedelta
 
 import lxml.html
 
@@ -17,6 +18,7 @@ from .cobranza_access import check_collector
 from .cobranza_dunning import claim_rows
 from .cobranza_dunning_level import TEXT_PLACEHOLDERS
 from .cobranza_sms_gateway import GatewayError
+from .mail_mail import retry_pause
 
 _logger = logging.getLogger(__name__)
 
@@ -62,7 +64,12 @@ class CobranzaCommunication(models.Model):
     )
     failure_reason = fields.Text(readonly=True)
     delivery_attempts = fields.Integer(
-        readonly=True, copy=False, help="Times the mail server could not be reached for this reminder.",
+        readonly=True, copy=False, help="Times the mail server refused this reminder for a temporary reason.",
+    )
+    retry_since = fields.Datetime(
+        readonly=True, copy=False,
+        help="When the mail server first refused this reminder for a temporary reason: it is retried for the "
+             "company's hours of e-mail retries from then.",
     )
     is_manual = fields.Boolean(string="Sent by Hand", help="Sent from the customer or the invoice, not by the run.")
     line_ids = fields.Many2many(
@@ -91,7 +98,8 @@ class CobranzaCommunication(models.Model):
     fee_move_id = fields.Many2one("account.move", string="Late Fee", readonly=True)
     previous_levels = fields.Json(
         readonly=True, copy=False,
-        help="Level of each item before this reminder ({item id: level id}), kept as its history.",
+        help="Level of each item before this reminder ({item id: level id}): where the items go back to when "
+             "the reminder could not be delivered and nothing else of that level happened.",
     )
     invoice_table_html = fields.Html(
         compute="_compute_invoice_table_html", sanitize=False,
@@ -532,13 +540,59 @@ class CobranzaCommunication(models.Model):
                 "Dunning failed (%(communication)s): %(error)s", communication=communication.name, error=reason,
             ))
 
+    def _retry_at(self, reason):
+        """When to send this e-mail again after a temporary failure (``reason``), or None once the
+        company's hours of retries since the first failure are over."""
+        self.ensure_one()
+        now = fields.Datetime.now()
+        since = self.retry_since or now
+        if now >= since + timedelta(hours=self.company_id.cobranza_retry_hours):
+            return None
+        attempts = self.delivery_attempts + 1
+        self.write({"delivery_attempts": attempts, "retry_since": since, "failure_reason": self.env._(
+            "Temporary failure, sent again later (attempt %(attempt)s): %(reason)s", attempt=attempts, reason=reason,
+        )})
+        return now + retry_pause(attempts)
+
+    def _give_up(self, reason):
+        """This e-mail will not be delivered: fail it, and put its items back at their previous level
+        when nothing else of the reminder happened, so that the next run reminds them again.
+
+        When the level did something besides communicating (late fee, hold, hand-over) or another
+        channel of the same reminder reached the customer, the items keep their level: going back
+        would do those again (the communication itself can still be retried, ``action_retry``).
+        """
+        self._fail(reason)
+        for communication in self:
+            siblings = self.search([
+                ("partner_id", "=", communication.partner_id.id), ("company_id", "=", communication.company_id.id),
+                ("date", "=", communication.date), ("message_id", "=", communication.message_id.id),
+                ("id", "!=", communication.id), ("state", "not in", ("failed", "cancelled")),
+            ], limit=1) if communication.message_id else self.browse()
+            items = communication.line_ids.filtered(
+                lambda line, c=communication: line.cobranza_level_date == c.date
+                and str(line.id) in (c.previous_levels or {})
+            )
+            if siblings or communication.fee_move_id or any(items.cobranza_level_id.mapped(
+                    lambda level: level._has_side_actions())):
+                continue
+            self.env["cobranza.dunning"]._advance_many([
+                (line.id, communication.previous_levels[str(line.id)], None) for line in items
+            ])
+            if items:
+                communication.partner_id.sudo()._message_log(body=self.env._(
+                    "%(communication)s could not be delivered: %(invoices)s are back at their previous dunning "
+                    "level and will be reminded in the next run.",
+                    communication=communication.name, invoices=", ".join(items.mapped("move_name")),
+                ))
+
     def action_retry(self):
         """Send failed communications again (after their cause was fixed): queued for the delivery job."""
         check_collector(self.env)
         failed = self.filtered(lambda c: c.state == "failed")
         failed.check_access("read")  # a collector retries the reminders of their portfolio
         failed.sudo().write({"state": "queued", "failure_reason": False, "mail_id": False, "text_body": False,
-                             "delivery_attempts": 0})
+                             "delivery_attempts": 0, "retry_since": False})
         if failed:
             self.env.ref("cobranza_mgmt.ir_cron_dispatch_queued").sudo()._trigger()
         return True

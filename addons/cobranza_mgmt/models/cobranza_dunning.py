@@ -129,7 +129,8 @@ class CobranzaDunning(models.AbstractModel):
 
         Their items stay at their level and are included in the next reminder, unless a level
         reached is urgent. With preventive reminders apart, a plan of preventive levels only is
-        sent anyway and preventive reminders do not count as the last reminder.
+        sent anyway and preventive reminders do not count as the last reminder. A reminder that
+        failed never reached the customer and does not count either.
         """
         interval = company.cobranza_contact_interval_days
         if interval <= 0 or not plan:
@@ -143,7 +144,7 @@ class CobranzaDunning(models.AbstractModel):
               JOIN cobranza_dunning_level level ON level.id = communication.level_id
               JOIN cobranza_stage stage ON stage.id = level.stage_id
              WHERE communication.company_id = %(company)s AND communication.partner_id = ANY(%(partners)s)
-               AND communication.state != 'cancelled' AND communication.date > %(since)s
+               AND communication.state NOT IN ('cancelled', 'failed') AND communication.date > %(since)s
                AND (NOT %(apart)s OR stage.stage_type != 'preventive')
             """,
             company=company.id, partners=list(plan), since=today - timedelta(days=interval), apart=apart,
@@ -468,14 +469,14 @@ class CobranzaDunning(models.AbstractModel):
 
     @api.model
     def _advance_many(self, rows):
-        """Move items to their new level: rows of (line id, level id, date)."""
+        """Move items to their new level: rows of (line id, level id, date), level and date may be None."""
         if not rows:
             return
         self.env.flush_all()
         self.env.cr.execute_values("""
             UPDATE account_move_line aml SET cobranza_level_id = v.level, cobranza_level_date = v.day
               FROM (VALUES %s) AS v(id, level, day) WHERE aml.id = v.id
-        """, rows, page_size=1000)
+        """, rows, template="(%s, %s::int, %s::date)", page_size=1000)
         self.env["account.move.line"].browse([row[0] for row in rows]).invalidate_recordset(
             ["cobranza_level_id", "cobranza_level_date"],
         )

@@ -58,6 +58,11 @@ class ResCompany(models.Model):
         help="A customer reminded less than this many days ago is not reminded again (items that reached a level "
              "meanwhile wait for the next reminder), unless a level is urgent. 0: no minimum.",
     )
+    cobranza_retry_hours = fields.Integer(
+        string="Hours of E-mail Retries", default=24,
+        help="A reminder e-mail that the mail server refuses for a temporary reason (server unreachable, "
+             "timeout, 4xx answer) is retried with growing pauses for this many hours before it is marked failed.",
+    )
     cobranza_preventive_apart = fields.Boolean(
         string="Preventive Reminders Apart", default=True,
         help="Reminders before the due date neither wait for nor count as a reminder of the days between reminders.",
@@ -72,13 +77,13 @@ class ResCompany(models.Model):
 
     @api.constrains(
         "cobranza_formal_days", "cobranza_judicial_days", "cobranza_grace_days", "cobranza_auto_hold_days",
-        "cobranza_promise_max_days", "cobranza_contact_interval_days",
+        "cobranza_promise_max_days", "cobranza_contact_interval_days", "cobranza_retry_hours",
     )
     def _check_cobranza_days(self):
         for company in self:
             for field_name in ("cobranza_formal_days", "cobranza_judicial_days", "cobranza_grace_days",
                                "cobranza_auto_hold_days", "cobranza_promise_max_days",
-                               "cobranza_contact_interval_days"):
+                               "cobranza_contact_interval_days", "cobranza_retry_hours"):
                 if company[field_name] < 0:
                     raise ValidationError(self.env._(
                         "%(setting)s of %(company)s cannot be negative (%(value)s).",

@@ -17,6 +17,7 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.cobranza_contact_interval_days", readonly=False,
     )
     cobranza_preventive_apart = fields.Boolean(related="company_id.cobranza_preventive_apart", readonly=False)
+    cobranza_retry_hours = fields.Integer(related="company_id.cobranza_retry_hours", readonly=False)
     cobranza_late_fee_product_id = fields.Many2one(related="company_id.cobranza_late_fee_product_id", readonly=False)
     cobranza_agreement_interest_product_id = fields.Many2one(
         related="company_id.cobranza_agreement_interest_product_id", readonly=False,

@@ -17,3 +17,4 @@ from . import test_agreement_portal
 from . import test_reporting
 from . import test_security
 from . import test_migration
+from . import test_delivery
