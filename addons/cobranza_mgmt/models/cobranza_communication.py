@@ -10,7 +10,7 @@ from datetime import timedelta
 import lxml.html
 
 from odoo import Command, api, fields, models
-from odoo.tools import SQL, config, format_amount
+from odoo.tools import SQL, config, format_amount, format_date
 from odoo.tools.pdf import PdfReader, PdfWriter
 from odoo.tools.rendering_tools import parse_inline_template
 
@@ -23,7 +23,7 @@ from .mail_mail import retry_pause
 _logger = logging.getLogger(__name__)
 
 DOCUMENT_BATCH = 50  # letters or case files per wkhtmltopdf call
-DOCUMENT_REFERENCE = re.compile(r"REM-\d{6,}")
+DOCUMENT_REFERENCE = re.compile(r"#(REM-\d{6,})$")  # the link of a document's reference
 DOCUMENT_REPORTS = {"letter": "cobranza_mgmt.action_report_dunning_letter",
                     "agency": "cobranza_mgmt.action_report_agency_case_file"}
 
@@ -134,41 +134,89 @@ class CobranzaCommunication(models.Model):
     @api.depends("line_ids", "credit_line_ids", "amount_due")
     @api.depends_context("lang")
     def _compute_invoice_table_html(self):
+        others = self._other_open_items()
         for communication in self:
             communication.invoice_table_html = self.env["ir.qweb"]._render(
                 "cobranza_mgmt.communication_invoice_table",
-                {"communication": communication, "data": communication._lines_data()},
+                {"communication": communication, "data": communication._lines_data(others.get(communication.id))},
             )
 
-    def _lines_data(self):
-        """Rows of the invoice table: one per overdue item, then unapplied credits."""
+    def _other_open_items(self):
+        """{communication id: the customer's other open invoice items}, for context: those already
+        reminded that reached no new level, and those not due yet. One query for all."""
+        if not self.ids:
+            return {}
+        lines = self.env["account.move.line"].search([
+            ("partner_id", "in", self.partner_id.ids), ("company_id", "in", self.company_id.ids),
+            ("account_type", "=", "asset_receivable"), ("parent_state", "=", "posted"),
+            ("move_id.move_type", "=", "out_invoice"), ("reconciled", "=", False), ("amount_residual", ">", 0),
+        ], order="date_maturity, id")
+        by_customer = lines.grouped(lambda line: (line.partner_id.id, line.company_id.id))
+        return {
+            communication.id: by_customer.get((communication.partner_id.id, communication.company_id.id),
+                                              lines.browse()) - communication.line_ids
+            for communication in self
+        }
+
+    def _lines_data(self, others=None):
+        """Rows of the invoice table: one per item of the reminder (with the level it reached), then
+        unapplied credits, then (``others``) the customer's other open items for context.
+
+        Amounts and dates are formatted here, in the customer's language: QWeb widgets cost ten
+        times more, and the run's delivery renders thousands of these tables.
+        """
         self.ensure_one()
         today = self.date
+        lang = self.partner_id.lang or self.env.lang
+        def currency_of(line):
+            return line.currency_id or self.currency_id
+
+        def residual_of(line):
+            return line.amount_residual_currency if line.currency_id else line.amount_residual
+
+        def money(amount, currency):
+            return format_amount(self.env, amount, currency, lang_code=lang)
+
         rows = []
         for line in self.line_ids.sorted(lambda item: (item.date_maturity, item.move_name or "")):
             move = line.move_id
             rows.append({
                 "number": move.name,
                 "due_date": line.date_maturity,
+                "due_date_text": format_date(self.env, line.date_maturity, lang_code=lang),
                 "days_late": (today - line.date_maturity).days,
-                "residual": line.amount_residual_currency if line.currency_id else line.amount_residual,
-                "currency": line.currency_id or self.currency_id,
+                "level": line.cobranza_level_id.with_context(lang=lang).name or "",
+                "residual": residual_of(line),
+                "currency": currency_of(line),
                 "total": move.amount_total,
+                "residual_text": money(residual_of(line), currency_of(line)),
+                "total_text": money(move.amount_total, currency_of(line)),
                 "pay_url": move.get_base_url() + move.get_portal_url(),
             })
         credits = [{
             "number": line.move_id.name,
             "date": line.date,
-            "residual": line.amount_residual_currency if line.currency_id else line.amount_residual,
-            "currency": line.currency_id or self.currency_id,
+            "residual": residual_of(line),
+            "currency": currency_of(line),
+            "residual_text": money(residual_of(line), currency_of(line)),
         } for line in self.credit_line_ids]
         # One total per currency: items and credits in different currencies are never added up.
         totals = defaultdict(float)
         for row in rows + credits:
             totals[row["currency"]] += row["residual"]
-        return {"items": rows, "credits": credits,
-                "totals": [(currency, currency.round(amount))
-                           for currency, amount in sorted(totals.items(), key=lambda item: item[0].name)]}
+        return {
+            "items": rows, "credits": credits,
+            "totals": [(currency, currency.round(amount))
+                       for currency, amount in sorted(totals.items(), key=lambda item: item[0].name)],
+            "totals_text": [money(currency.round(amount), currency)
+                            for currency, amount in sorted(totals.items(), key=lambda item: item[0].name)],
+            "others": [{
+                "number": line.move_id.name,
+                "due_date_text": format_date(self.env, line.date_maturity, lang_code=lang),
+                "days_late": max((today - line.date_maturity).days, 0),
+                "residual_text": money(residual_of(line), currency_of(line)),
+            } for line in (others or [])],
+        }
 
     def _render_text(self, level):
         """The level's SMS/WhatsApp text rendered for this communication, in the customer's language.
@@ -398,8 +446,9 @@ class CobranzaCommunication(models.Model):
         Odoo's report engine passes one HTML body per record to wkhtmltopdf and splits the PDF by
         its outlines; the wkhtmltopdf of most Linux distributions (built on an unpatched Qt) takes
         only one body and writes no outlines. So the bodies are joined into one, each document
-        starting on a new page, and the PDF is split where each document's reference is printed
-        (``_document_reference``, on its first page).
+        starting on a new page, and the PDF is split at the page that holds each document's
+        reference, a link (``_document_link``) printed on its first page: reading a page's links
+        is cheap, reading its text is not.
 
         :return: {communication id: (pdf bytes, "pdf")}, or None when the pages cannot be told
                  apart (the caller then renders them one by one)
@@ -422,8 +471,11 @@ class CobranzaCommunication(models.Model):
         references = {communication._document_reference(): communication.id for communication in self}
         pages, current = defaultdict(list), None
         for page in reader.pages:
-            found = [references[ref] for ref in DOCUMENT_REFERENCE.findall(page.extract_text() or "")
-                     if ref in references]
+            links = page.get("/Annots")
+            uris = [(link.get_object().get("/A") or {}).get("/URI") or "" for link in
+                    (links.get_object() if links else [])]
+            found = [references[match.group(1)] for match in map(DOCUMENT_REFERENCE.search, uris)
+                     if match and match.group(1) in references]
             current = found[0] if found else current
             if current is None or len(set(found)) > 1:
                 return None
@@ -444,6 +496,11 @@ class CobranzaCommunication(models.Model):
         """The reference printed on the first page of this reminder's letter or case file."""
         self.ensure_one()
         return f"REM-{self.id:06d}"
+
+    def _document_link(self):
+        """Where the reference printed on a letter leads: the customer's invoices on the portal."""
+        self.ensure_one()
+        return f"{self.get_base_url()}/my/invoices#{self._document_reference()}"
 
     def _store_documents(self, contents):
         """Attach each communication its rendered document: ``contents`` is {id: (content, extension)}."""
@@ -483,7 +540,9 @@ class CobranzaCommunication(models.Model):
         fallback = self.env.ref("base.user_admin", False) or self.env.user
         model_id = self.env["ir.model"]._get("res.partner").id
         today = fields.Date.context_today(self)
-        activities = self.env["mail.activity"].sudo().create([{
+        # no "you have been assigned" e-mail per task (Odoo's quick-update mode): a collector would get
+        # one per customer every morning; the tasks are in their activities and the worklist
+        activities = self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create([{
             "activity_type_id": call.id, "automated": True, "res_model_id": model_id,
             "res_id": communication.partner_id.id, "date_deadline": today,
             "summary": communication.level_id.activity_summary or communication.level_id.name,

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import freeze_time, new_test_user, tagged
 
 from .common import CobranzaAccountCommon
 
@@ -73,6 +73,26 @@ class TestDunningRun(DunningCommon):
         self.assertTrue(any("First notice" in (m.body or "") for m in self.customer.message_ids))
         lines = (first | second).line_ids.filtered(lambda line: line.account_type == "asset_receivable")
         self.assertEqual(lines.cobranza_level_id, self.level_first)
+
+    def test_reminder_lists_each_item_with_its_notice_and_the_other_open_items(self):
+        reminded = self._invoice(self.customer, 300.0, days_overdue=3)
+        self._run()
+        # a week later (days counted from the first run): one invoice reaches the second notice,
+        # another the first; the one reminded last week reached nothing new and one is not due
+        # yet: both are shown, for context only
+        with freeze_time(self.today + timedelta(days=7)):
+            second = self._invoice(self.customer, 100.0, days_overdue=8)
+            first = self._invoice(self.customer, 200.0, days_overdue=-5)
+            later = self._invoice(self.customer, 50.0, days_overdue=-17)
+            self._run()
+        email = self._comms(channel="email").filtered(lambda c: c.move_ids == second | first)
+        self.assertEqual(email.level_id, self.level_second, "one e-mail, in the tone of the highest level")
+        main, context = email.mail_id.body_html.split("Your other open invoices")
+        for text in (second.name, first.name, "Second notice", "First notice"):
+            self.assertIn(text, main)
+        for text in (reminded.name, later.name, "10 days late", "Not due yet"):
+            self.assertIn(text, context)
+        self.assertNotIn(reminded.name, main)
 
     def test_second_run_same_day_sends_nothing(self):
         self._invoice(self.customer, 100.0, days_overdue=3)

@@ -37,7 +37,10 @@ class TestDunningDocuments(DunningCommon, HttpCase):
             self.assertIn(expected, text)
 
     def test_letters_many_per_wkhtmltopdf_call_one_pdf_per_customer(self):
-        customers = self.customer | self.other_customer | self.customer.copy({"name": "Ferretería Tercera"})
+        self.env["res.lang"]._activate_lang("es_ES")
+        self.env["ir.module.module"]._load_module_terms(["cobranza_mgmt"], ["es_ES"], overwrite=True)
+        spanish = self.customer.copy({"name": "Ferretería Tercera", "lang": "es_ES"})
+        customers = self.customer | self.other_customer | spanish
         invoices = {customer: self._invoice(customer, 500.0 + index, days_overdue=61)
                     for index, customer in enumerate(customers)}
         self._run(deliver=False)
@@ -52,7 +55,12 @@ class TestDunningDocuments(DunningCommon, HttpCase):
             self.assertEqual(letter.state, "sent")
             text = pdf_text(letter.attachment_id.raw)
             self.assertIn(invoice.name, text)
-            self.assertIn(f"Our reference: {letter._document_reference()}", text)
+            if customer == spanish:  # each letter in its customer's language, in the same PDF run
+                self.assertIn(f"Nuestra referencia: {letter._document_reference()}", text)
+                self.assertIn("Estimado cliente", text)
+            else:
+                self.assertIn(f"Our reference: {letter._document_reference()}", text)
+                self.assertIn("Dear customer", text)
             for other in set(invoices.values()) - {invoice}:
                 self.assertNotIn(other.name, text, "each customer's PDF holds only its own letter")
 
