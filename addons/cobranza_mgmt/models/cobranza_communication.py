@@ -275,14 +275,16 @@ class CobranzaCommunication(models.Model):
             RETURNING id
         """, rows, template="(%s, %s, %s, %s::int, %s, %s, %s, %s::date, %s, %s::numeric, %s, %s::int, %s)",
             page_size=1000, fetch=True)]
-        for query, key in (
-            ("INSERT INTO cobranza_communication_line_rel (communication_id, line_id) VALUES %s", "line_ids"),
-            ("INSERT INTO cobranza_communication_credit_rel (communication_id, line_id) VALUES %s", "credit_line_ids"),
-        ):
+        for table, key in (("cobranza_communication_line_rel", "line_ids"),
+                           ("cobranza_communication_credit_rel", "credit_line_ids")):
             pairs = [(communication_id, line_id)
                      for communication_id, vals in zip(ids, vals_list, strict=True) for line_id in vals.get(key, [])]
             if pairs:
-                self.env.cr.execute_values(query, pairs, page_size=5000)
+                communication_ids, line_ids = zip(*pairs, strict=True)
+                self.env.cr.execute(SQL(
+                    "INSERT INTO %s (communication_id, line_id) SELECT unnest(%s::int[]), unnest(%s::int[])",
+                    SQL.identifier(table), list(communication_ids), list(line_ids),
+                ))
         return self.browse(ids)
 
     @api.model

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
 
 from ..logic import scoring
 from .cobranza_access import GROUP_COLLECTOR, check_collector, check_fields, is_manager
@@ -77,6 +77,12 @@ class CobranzaCreditProfile(models.Model):
         help="Worklist order: overdue amount × (1 + max days overdue / 30) × (1 + risk score / 100).",
     )
 
+    next_reminder = fields.Char(
+        compute="_compute_next_reminder",
+        help="What the customer's next reminder will hold (its notice and the items that reached a level) "
+             "and when it goes out: today, or after the days between reminders.",
+    )
+
     is_dunning_excluded = fields.Boolean(string="Excluded From Dunning", help="No reminder is sent to this customer.")
     dunning_exclusion_reason = fields.Char(string="Exclusion Reason")
     agency_partner_id = fields.Many2one("res.partner", string="Collection Agency", readonly=True)
@@ -110,6 +116,29 @@ class CobranzaCreditProfile(models.Model):
                 profile.credit_limit = limit
                 profile.exposure = exposures.get(profile.partner_id.id, 0.0)
                 profile.available_credit = limit - profile.exposure if limit else 0.0
+
+    def _compute_next_reminder(self):
+        """One plan of the page's customers per company (two queries), as the daily run would make it."""
+        self.next_reminder = False
+        engine = self.env["cobranza.dunning"].sudo()
+        Level = self.env["cobranza.dunning.level"].sudo()
+        for company, profiles in self.filtered("partner_id").grouped("company_id").items():
+            if not company.cobranza_start_date:
+                continue
+            today = company._cobranza_today()
+            plan = engine.with_company(company)._plan(company, today, partner_ids=profiles.partner_id.ids)
+            waiting = engine._split_contact_window(company, today, plan)[1]
+            for profile in profiles:
+                by_level = plan.get(profile.partner_id.id)
+                if not by_level:
+                    continue
+                top = max(Level.browse(list(by_level)), key=lambda level: (level.offset_days, level.id))
+                day = waiting.get(profile.partner_id.id)
+                profile.next_reminder = self.env._(
+                    "%(level)s, %(count)s item(s), %(when)s", level=top.name,
+                    count=sum(len(line_ids) for line_ids in by_level.values()),
+                    when=format_date(self.env, day) if day else self.env._("today"),
+                )
 
     def _compute_communication_ids(self):
         for profile in self:

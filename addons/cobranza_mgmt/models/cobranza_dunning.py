@@ -125,40 +125,51 @@ class CobranzaDunning(models.AbstractModel):
 
     @api.model
     def _within_contact_window(self, company, today, plan):
-        """``plan`` less the customers reminded within the company's days between reminders.
+        """``plan`` less the customers reminded within the company's days between reminders
+        (see ``_split_contact_window``)."""
+        return self._split_contact_window(company, today, plan)[0]
 
-        Their items stay at their level and are included in the next reminder, unless a level
-        reached is urgent. With preventive reminders apart, a plan of preventive levels only is
-        sent anyway and preventive reminders do not count as the last reminder. A reminder that
-        failed never reached the customer and does not count either.
+    @api.model
+    def _split_contact_window(self, company, today, plan):
+        """``plan`` split into what goes out today and what waits for the days between reminders.
+
+        A customer reminded less than the company's days between reminders ago waits: its items
+        stay at their level and are included in its next reminder, unless a level reached is
+        urgent. With preventive reminders apart, a plan of preventive levels only is sent anyway
+        and preventive reminders do not count as the last reminder. A reminder that failed never
+        reached the customer and does not count either.
+
+        :return: (plan of today, {partner id: the day its next reminder may go out})
         """
         interval = company.cobranza_contact_interval_days
         if interval <= 0 or not plan:
-            return plan
+            return plan, {}
         apart = company.cobranza_preventive_apart
         self.env.flush_all()
         self.env.cr.execute(SQL(
             """
-            SELECT DISTINCT communication.partner_id
+            SELECT communication.partner_id, max(communication.date)
               FROM cobranza_communication communication
               JOIN cobranza_dunning_level level ON level.id = communication.level_id
               JOIN cobranza_stage stage ON stage.id = level.stage_id
              WHERE communication.company_id = %(company)s AND communication.partner_id = ANY(%(partners)s)
                AND communication.state NOT IN ('cancelled', 'failed') AND communication.date > %(since)s
                AND (NOT %(apart)s OR stage.stage_type != 'preventive')
+             GROUP BY communication.partner_id
             """,
             company=company.id, partners=list(plan), since=today - timedelta(days=interval), apart=apart,
         ))
-        recent = {row[0] for row in self.env.cr.fetchall()}
+        recent = dict(self.env.cr.fetchall())
         Level = self.env["cobranza.dunning.level"]
-        kept = {}
+        kept, waiting = {}, {}
         for partner_id, by_level in plan.items():
             levels = Level.browse(list(by_level))
             if partner_id in recent and not any(levels.mapped("is_urgent")) \
                     and not (apart and all(level.stage_id.stage_type == "preventive" for level in levels)):
+                waiting[partner_id] = recent[partner_id] + timedelta(days=interval)
                 continue
             kept[partner_id] = by_level
-        return kept
+        return kept, waiting
 
     @api.model
     def _plan(self, company, today, partner_ids=None, move_ids=None):
@@ -313,7 +324,14 @@ class CobranzaDunning(models.AbstractModel):
         )}
         # The reminders link each invoice to its portal page; its token is made now, while this run
         # holds the customer, so deliveries rendering them in other workers never write the invoice.
-        for move in Line.browse(all_line_ids).move_id.filtered(lambda move: not move.access_token):
+        # (Read in SQL: browsing the invoices would fetch every prefetchable field of thousands.)
+        self.env.cr.execute(SQL(
+            """
+            SELECT DISTINCT move.id FROM account_move_line aml JOIN account_move move ON move.id = aml.move_id
+             WHERE aml.id = ANY(%s) AND move.access_token IS NULL
+            """, all_line_ids,
+        ))
+        for move in self.env["account.move"].browse([row[0] for row in self.env.cr.fetchall()]):
             move._portal_ensure_token()
         credit_amounts = {line["id"]: line["amount_residual"] for line in Line.browse(
             [line_id for ids in credits.values() for line_id in ids]).read(["amount_residual"], load=None)}
@@ -341,7 +359,9 @@ class CobranzaDunning(models.AbstractModel):
             vals_list += [{**common, "channel": channel} for channel in channels]
         # One chatter note per customer, written before the communications so they can point to it;
         # a customer whose side action fails below gets its note rewritten.
-        logs = {partner_id: [self._event_text(level, ids, residual) for level, ids in reached]
+        labels = {level: level._actions_label() for level in {
+            level for _partner, reached, _first, _count in events for level, _ids in reached}}
+        logs = {partner_id: [self._event_text(level, ids, residual, labels[level]) for level, ids in reached]
                 for partner_id, reached, _first, _count in events}
         notes = self._log_notes(logs)
         for vals in vals_list:
@@ -395,11 +415,11 @@ class CobranzaDunning(models.AbstractModel):
             self.env["mail.message"].sudo().browse(notes[partner_id]).body = Markup("<br/>").join(partner_texts)
 
     @api.model
-    def _event_text(self, level, line_ids, residual):
-        """The chatter line of one dunning event."""
+    def _event_text(self, level, line_ids, residual, label):
+        """The chatter line of one dunning event (``label``: the level's actions in words)."""
         return self.env._(
             "Dunning level %(level)s (%(channels)s) for %(invoices)s.",
-            level=level.name, channels=level._actions_label() or self.env._("no channel"),
+            level=level.name, channels=label or self.env._("no channel"),
             invoices=", ".join(sorted({residual[line_id]["move_name"] for line_id in line_ids})),
         )
 
@@ -473,10 +493,13 @@ class CobranzaDunning(models.AbstractModel):
         if not rows:
             return
         self.env.flush_all()
-        self.env.cr.execute_values("""
+        ids, levels, days = zip(*rows, strict=True)
+        self.env.cr.execute(SQL(
+            """
             UPDATE account_move_line aml SET cobranza_level_id = v.level, cobranza_level_date = v.day
-              FROM (VALUES %s) AS v(id, level, day) WHERE aml.id = v.id
-        """, rows, template="(%s, %s::int, %s::date)", page_size=1000)
+              FROM unnest(%s::int[], %s::int[], %s::date[]) AS v(id, level, day) WHERE aml.id = v.id
+            """, list(ids), list(levels), list(days),
+        ))
         self.env["account.move.line"].browse([row[0] for row in rows]).invalidate_recordset(
             ["cobranza_level_id", "cobranza_level_date"],
         )

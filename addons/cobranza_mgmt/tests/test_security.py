@@ -13,6 +13,7 @@ from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.modules.neutralize import get_neutralization_queries
 from odoo.tests import new_test_user, tagged
+from odoo.tools import format_date
 
 from .test_agreement import AgreementCommon
 
@@ -637,7 +638,15 @@ class TestContactPolicy(AgreementCommon):
             self._run()
             self.assertEqual(len(self._comms(channel="email")), 1, "reminded 4 days ago: nothing yet")
             dry = self.env["cobranza.dunning.dry.run"].with_user(self.manager).with_company(self.company).create({})
-            self.assertFalse(dry.line_ids.filtered(lambda line: line.partner_id == self.customer))
+            waiting = dry.line_ids.filtered(lambda line: line.partner_id == self.customer)
+            # the dry run shows what the next reminder will hold and when it may go out
+            self.assertTrue(waiting.waiting)
+            self.assertEqual(waiting.next_date, self.today + timedelta(days=7))
+            self.assertEqual(waiting.invoices, f"{second.name} (First notice)")
+            # and so does the worklist
+            profile = self.Profile._get_or_create(self.customer, self.company).with_user(self.collector)
+            self.assertEqual(profile.next_reminder, f"First notice, 1 item(s), "
+                                                    f"{format_date(self.env, self.today + timedelta(days=7))}")
         with freeze_time(self.today + timedelta(days=7)):
             self._run()
         emails = self._comms(channel="email")

@@ -4,7 +4,8 @@ from ..models.cobranza_access import check_collector, is_manager
 
 
 class CobranzaDunningDryRun(models.TransientModel):
-    """What today's dunning run would do, computed without sending or changing anything."""
+    """What today's dunning run would do, computed without sending or changing anything: each
+    customer's next reminder, today's and those waiting for the days between reminders."""
 
     _name = "cobranza.dunning.dry.run"
     _description = "Dunning Dry Run"
@@ -24,7 +25,8 @@ class CobranzaDunningDryRun(models.TransientModel):
         company = self.env.company
         check_collector(self.env)
         engine = self.env["cobranza.dunning"].sudo().with_company(company)
-        plan = engine._within_contact_window(company, self.date, engine._plan(company, self.date))
+        plan = engine._plan(company, self.date)
+        waiting = engine._split_contact_window(company, self.date, plan)[1]
         if not is_manager(self.env):  # a collector sees the plan of their own portfolio only
             mine = self.env["cobranza.credit.profile"].search([
                 ("company_id", "=", company.id), ("partner_id", "in", list(plan)),
@@ -36,9 +38,14 @@ class CobranzaDunningDryRun(models.TransientModel):
         for partner_id, by_level in plan.items():  # one reminder per customer, at its highest level
             reached = levels.browse(list(by_level)).sorted(lambda level: (level.offset_days, level.id))
             items = lines.browse([line_id for line_ids in by_level.values() for line_id in line_ids])
+            by_line = {line_id: level for level in reached for line_id in by_level[level.id]}
             values.append({
                 "partner_id": partner_id, "level_id": reached[-1].id, "invoice_count": len(items.move_id),
                 "amount": sum(items.mapped("amount_residual")),
+                "next_date": waiting.get(partner_id, self.date),
+                "waiting": partner_id in waiting,
+                "invoices": ", ".join(f"{item.move_name} ({by_line[item.id].name})"
+                                      for item in items.sorted(lambda line: (line.date_maturity, line.id))),
                 "actions": ", ".join(dict.fromkeys(label for level in reached for label in
                                                    level._actions_label().split(", ") if label)),
             })
@@ -62,3 +69,11 @@ class CobranzaDunningDryRunLine(models.TransientModel):
     currency_id = fields.Many2one(related="level_id.company_id.currency_id")
     amount = fields.Monetary(string="Overdue", readonly=True, currency_field="currency_id")
     actions = fields.Char(readonly=True)
+    invoices = fields.Char(
+        string="Lists", readonly=True, help="What the reminder will list, each invoice with the notice it reached.",
+    )
+    waiting = fields.Boolean(
+        string="Waits", readonly=True,
+        help="Reminded less than the days between reminders ago: these invoices go out with the next reminder.",
+    )
+    next_date = fields.Date(string="Goes Out On", readonly=True)
