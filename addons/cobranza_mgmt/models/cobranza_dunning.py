@@ -309,7 +309,6 @@ class CobranzaDunning(models.AbstractModel):
         locked = sorted(self._lock_partners(company, list(plan)))
         if not locked:
             return [], self.env["cobranza.communication"]
-        Line = self.env["account.move.line"]
         Level = self.env["cobranza.dunning.level"]
         profiles = {
             profile.partner_id.id: profile
@@ -319,22 +318,14 @@ class CobranzaDunning(models.AbstractModel):
         }
         credits = self._unapplied_credits(company, locked)
         all_line_ids = [line_id for partner_id in locked for ids in plan[partner_id].values() for line_id in ids]
-        residual = {line["id"]: line for line in Line.browse(all_line_ids).read(
-            ["amount_residual", "cobranza_level_id", "move_name"], load=None,
-        )}
+        credit_ids = [line_id for ids in credits.values() for line_id in ids]
+        residual = self._item_facts(all_line_ids + credit_ids)
         # The reminders link each invoice to its portal page; its token is made now, while this run
         # holds the customer, so deliveries rendering them in other workers never write the invoice.
-        # (Read in SQL: browsing the invoices would fetch every prefetchable field of thousands.)
-        self.env.cr.execute(SQL(
-            """
-            SELECT DISTINCT move.id FROM account_move_line aml JOIN account_move move ON move.id = aml.move_id
-             WHERE aml.id = ANY(%s) AND move.access_token IS NULL
-            """, all_line_ids,
-        ))
-        for move in self.env["account.move"].browse([row[0] for row in self.env.cr.fetchall()]):
+        for move in self.env["account.move"].browse(sorted({
+                residual[line_id]["move_id"] for line_id in all_line_ids if not residual[line_id]["token"]})):
             move._portal_ensure_token()
-        credit_amounts = {line["id"]: line["amount_residual"] for line in Line.browse(
-            [line_id for ids in credits.values() for line_id in ids]).read(["amount_residual"], load=None)}
+        credit_amounts = {line_id: residual[line_id]["amount_residual"] for line_id in credit_ids}
 
         events, vals_list = [], []
         for partner_id in locked:
@@ -368,7 +359,7 @@ class CobranzaDunning(models.AbstractModel):
             vals["message_id"] = notes.get(vals["partner_id"])
         communications = self.env["cobranza.communication"]._bulk_create(vals_list)
 
-        advanced, failed = [], {}
+        advanced, failed, holds = [], {}, defaultdict(list)
         for index, (partner_id, reached, first, count) in enumerate(events):
             event_communications = communications[first:first + count]
             try:
@@ -386,7 +377,11 @@ class CobranzaDunning(models.AbstractModel):
                 failed[index] = error
                 continue
             advanced += [(line_id, level.id, today) for level, ids in reached for line_id in ids]
+            for level, _ids in reached:
+                if level.set_credit_hold and not profiles[partner_id].is_on_hold:
+                    holds[level].append(profiles[partner_id].id)
         self._advance_many(advanced)
+        self._set_holds(holds)
         if failed:
             self._rewrite_failed_notes(events, failed, notes, residual)
         if communications and len(failed) < len(events):
@@ -400,6 +395,26 @@ class CobranzaDunning(models.AbstractModel):
             if level._has_side_actions():
                 self._apply_side_actions(company, today, profile, level, line_ids,
                                          communications=communications, residual=residual)
+
+    @api.model
+    def _item_facts(self, line_ids):
+        """{line id: {amount_residual, cobranza_level_id, move_name, move_id, token}} of these items.
+
+        Read in SQL: the ORM's read() of thousands of items per batch (access checks, formatting,
+        cache) cost a tenth of the run, and the run already works as superuser on items it selected.
+        ``token``: whether the invoice has its portal access token.
+        """
+        self.env.flush_all()
+        self.env.cr.execute(SQL(
+            """
+            SELECT aml.id, aml.amount_residual, aml.cobranza_level_id, aml.move_name, aml.move_id,
+                   move.access_token IS NOT NULL
+              FROM account_move_line aml JOIN account_move move ON move.id = aml.move_id
+             WHERE aml.id = ANY(%s)
+            """, list(line_ids),
+        ))
+        return {row[0]: {"amount_residual": float(row[1]), "cobranza_level_id": row[2], "move_name": row[3],
+                         "move_id": row[4], "token": row[5]} for row in self.env.cr.fetchall()}
 
     @api.model
     def _rewrite_failed_notes(self, events, failed, notes, residual):
@@ -474,18 +489,27 @@ class CobranzaDunning(models.AbstractModel):
 
     @api.model
     def _apply_side_actions(self, company, today, profile, level, line_ids, *, communications, residual):
-        """What a level does besides communicating: late fee, credit hold, agency hand-over."""
+        """What a level does besides communicating, per customer: late fee, agency hand-over (the
+        credit holds of a batch are set together afterwards, ``_set_holds``)."""
         if level.late_fee_type != "none":
             overdue = sum(residual[line_id]["amount_residual"] for line_id in line_ids)
             communications.fee_move_id = self._create_late_fee(company, profile.partner_id, level, overdue)
-        if level.set_credit_hold and not profile.is_on_hold:
-            profile.sudo().write({
+        if level.agency_handover:
+            profile.sudo().write({"agency_partner_id": level.agency_partner_id.id, "agency_date": today})
+
+    @api.model
+    def _set_holds(self, holds):
+        """Put on hold the customers whose items reached a level that holds: {level: [profile ids]},
+        one write per level (the customers of a batch whose side actions succeeded)."""
+        held = self.env["cobranza.credit.profile"]
+        for level, profile_ids in holds.items():
+            profiles = held.browse(profile_ids).filtered(lambda profile: not profile.is_on_hold) - held
+            profiles.sudo().write({
                 "is_on_hold": True, "hold_type": "dunning", "hold_user_id": False,
                 "hold_date": fields.Datetime.now(),
                 "hold_reason": self.env._("Dunning level %(level)s reached.", level=level.name),
             })
-        if level.agency_handover:
-            profile.sudo().write({"agency_partner_id": level.agency_partner_id.id, "agency_date": today})
+            held |= profiles
 
     @api.model
     def _advance_many(self, rows):
