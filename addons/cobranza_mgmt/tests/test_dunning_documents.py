@@ -90,6 +90,9 @@ class TestDunningLanguages(DunningCommon):
         self.other_customer.lang = "en_US"
         spanish = self._invoice(self.customer, 100.0, days_overdue=3)
         english = self._invoice(self.other_customer, 100.0, days_overdue=3)
+        not_due = self._invoice(self.customer, 80.0, days_overdue=-20)
+        # this company's ladder was copied before Spanish was loaded: name its first level in Spanish
+        self.level_first.with_context(lang="es_ES").name = "Primer aviso"
         self._run()
         mail_es = self._comms(channel="email").mail_id
         mail_en = self._comms(self.other_customer, channel="email").mail_id
@@ -97,6 +100,10 @@ class TestDunningLanguages(DunningCommon):
         self.assertIn("Si ya ha pagado, por favor ignore este mensaje", mail_es.body_html)
         self.assertIn("Vencimiento", mail_es.body_html)
         self.assertIn(spanish.name, mail_es.body_html)
+        others = mail_es.body_html.split("Sus otras facturas pendientes")[1]
+        self.assertIn(not_due.name, others)
+        self.assertIn("Aún no vencida", others)
+        self.assertIn("Primer aviso", mail_es.body_html, "the notice each invoice reached, in Spanish")
         self.assertIn("payment reminder", mail_en.subject)
         self.assertIn("If you have already paid, please ignore this message", mail_en.body_html)
         self.assertIn("Due Date", mail_en.body_html)
