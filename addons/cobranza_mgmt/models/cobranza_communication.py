@@ -506,18 +506,15 @@ class CobranzaCommunication(models.Model):
 
     def _store_documents(self, contents):
         """Attach each communication its rendered document: ``contents`` is {id: (content, extension)}."""
-        self.env["ir.attachment"].create([{
+        attachments = self.env["ir.attachment"].create([{
             "name": f"{communication.name}.{contents[communication.id][1]}",
             "raw": contents[communication.id][0],
             "res_model": self._name,
             "res_id": communication.id,
             "mimetype": "application/pdf" if contents[communication.id][1] == "pdf" else "text/html",
         } for communication in self])
-        attachments = self.env["ir.attachment"].search([("res_model", "=", self._name), ("res_id", "in", self.ids)],
-                                                       order="id")
-        by_record = {attachment.res_id: attachment for attachment in attachments}
-        for communication in self:
-            communication.write({"attachment_id": by_record[communication.id].id, "state": "sent"})
+        for communication, attachment in zip(self, attachments, strict=True):
+            communication.write({"attachment_id": attachment.id, "state": "sent"})
 
     def _deliver_calls(self):
         """One call task per communication for the customer's collector, created together
