@@ -28,10 +28,18 @@ def test_worked_example():
     assert result["hhi"] == pytest.approx(0.524376, abs=1e-6)
 
 
-def test_empty_period_gives_zeros_not_errors():
+def test_empty_period_gives_no_data_not_zero_percent():
     empty = {key: ([] if isinstance(value, list) else 0) for key, value in FIGURES.items()}
     result = kpi.compute(empty, 30)
-    assert all(result[name] == 0 for name in kpi.KPI_FIELDS)
+    assert result["delinquent_accounts"] == 0
+    assert all(result[name] is None for name in kpi.KPI_FIELDS if name != "delinquent_accounts")
+
+
+def test_no_promise_due_is_no_data_while_other_rates_stand():
+    result = kpi.compute(dict(FIGURES, promises_kept=0, promises_broken=0, agreements_kept=0,
+                              agreements_broken=0), 30)
+    assert result["promise_kept_rate"] is None and result["agreement_compliance_rate"] is None
+    assert result["promise_count"] == 0 and result["recovery_rate"] == 60.0
 
 
 def test_top10_share_with_many_customers():

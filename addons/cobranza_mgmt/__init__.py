@@ -1,6 +1,7 @@
 from . import controllers
 from . import logic
 from . import models
+from . import reports
 from . import wizards
 from . import demo
 

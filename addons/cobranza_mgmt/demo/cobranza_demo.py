@@ -152,7 +152,7 @@ class CobranzaDemo(models.AbstractModel):
 
         for move, (_values, payment, profile, _partner) in zip(moves, planned, strict=True):
             if profile == "disputing" and move.invoice_date_due < today and not payment:
-                move.action_cobranza_set_dispute(DISPUTE_NOTE)
+                move._cobranza_set_dispute(DISPUTE_NOTE)
             if not payment:
                 continue
             share = 1.0 if payment[0] == "paid" else payment[1]

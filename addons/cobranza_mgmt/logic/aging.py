@@ -16,6 +16,10 @@ BUCKETS = (
     ("over_90", 91, None),
 )
 BUCKET_KEYS = tuple(key for key, _low, _high in BUCKETS)
+# Label of each bucket (English source; the selection fields that use them are translated by Odoo).
+BUCKET_LABELS = {NOT_DUE: "Not Due", "1_30": "1-30", "31_60": "31-60", "61_90": "61-90", "over_90": "Over 90"}
+# Column of each bucket's amount in the reports and snapshots (a column name cannot start with a digit).
+BUCKET_COLUMNS = {key: key if key == NOT_DUE else f"days_{key}" for key in BUCKET_KEYS}
 
 
 def days_overdue(due_date, as_of):

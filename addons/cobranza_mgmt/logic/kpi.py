@@ -19,7 +19,9 @@ KPI_FIELDS = (
 
 
 def _ratio(numerator, denominator, scale=1.0):
-    return round(numerator / denominator * scale, 4) if denominator else 0.0
+    """The ratio, or None when there is nothing to measure (no sales, nothing due, no promise):
+    "no data" is not 0 %."""
+    return round(numerator / denominator * scale, 4) if denominator else None
 
 
 def compute(figures, days):
@@ -42,7 +44,7 @@ def compute(figures, days):
         "sales": round(sales, 2),
         "dso": dso,
         "best_dso": best_dso,
-        "add": round(dso - best_dso, 4),
+        "add": round(dso - best_dso, 4) if dso is not None else None,
         "cei": _ratio(collectable - closing, collectable - current, 100),
         "recovery_rate": _ratio(figures["overdue_opening"] - figures["overdue_opening_left"],
                                 figures["overdue_opening"], 100),
@@ -52,5 +54,7 @@ def compute(figures, days):
         "promise_kept_rate": _ratio(figures["promises_kept"], promises, 100),
         "agreement_compliance_rate": _ratio(figures["agreements_kept"], agreements, 100),
         "top10_share": _ratio(top10, total, 100),
-        "hhi": round(sum((amount / total) ** 2 for amount in balances), 6) if total else 0.0,
+        "hhi": round(sum((amount / total) ** 2 for amount in balances), 6) if total else None,
+        "promise_count": promises,
+        "agreement_count": agreements,
     }

@@ -1,8 +1,9 @@
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from odoo import api, fields, models
+from odoo import fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_date
 
 from .cobranza_access import check_collector, check_fields
 
@@ -22,12 +23,9 @@ def credit_exempt(moves):
     finally:
         _CREDIT_EXEMPT.reset(token)
 
-NEAR_LIMIT_SHARE = 0.9
-
 
 class AccountMove(models.Model):
-    _name = "account.move"
-    _inherit = ["account.move", "cobranza.credit.control.mixin"]
+    _inherit = "account.move"
 
     cobranza_is_disputed = fields.Boolean(
         string="In Dispute", readonly=True, copy=False, tracking=True,
@@ -37,38 +35,21 @@ class AccountMove(models.Model):
     cobranza_dispute_user_id = fields.Many2one("res.users", string="Dispute Recorded By", readonly=True, copy=False)
     cobranza_dispute_date = fields.Datetime(string="Dispute Recorded On", readonly=True, copy=False)
 
-    cobranza_credit_banner = fields.Char(
-        string="Credit Warning", compute="_compute_cobranza_credit_banner",
-        help="Warning shown on a customer invoice whose customer is on credit hold or near its limit.",
-    )
-
-    @api.depends("partner_id", "move_type", "state", "amount_total_signed", "company_id")
-    def _compute_cobranza_credit_banner(self):
-        self.cobranza_credit_banner = False
-        invoices = self.filtered(lambda m: m.move_type == "out_invoice" and m.partner_id and m.state == "draft")
-        for company, moves in invoices.grouped("company_id").items():
-            partners = moves.partner_id.commercial_partner_id
-            problems = partners._cobranza_credit_problems(company)
-            exposures = partners._cobranza_exposure(company)
-            for move in moves:
-                partner = move.partner_id.commercial_partner_id
-                limit = partner.with_company(company).credit_limit
-                exposure = exposures.get(partner.id, 0.0)
-                if partner.id in problems:
-                    move.cobranza_credit_banner = problems[partner.id]
-                elif company.account_use_credit_limit and limit and exposure >= NEAR_LIMIT_SHARE * limit:
-                    move.cobranza_credit_banner = self.env._(
-                        "%(partner)s is near its credit limit: exposure %(exposure)s of %(limit)s.",
-                        partner=partner.name, exposure=company.currency_id.format(exposure),
-                        limit=company.currency_id.format(limit),
-                    )
+    def _compute_partner_credit_warning(self):  # pylint: disable=missing-return
+        """Odoo's own credit warning on draft customer invoices, fed by the credit policy: a hold or a
+        policy reason first, then Odoo's over-the-limit text (shown even when the company does not use
+        credit limits, since holds do not depend on them)."""
+        super()._compute_partner_credit_warning()
+        self.env["cobranza.credit.policy"].sudo()._feed_warning(
+            self.filtered(lambda m: m.move_type == "out_invoice" and m.partner_id and m.state == "draft"),
+        )
 
     def write(self, vals):
         if any(name in vals for name in DISPUTE_FIELDS):
             check_fields(self, [name for name in vals if name in DISPUTE_FIELDS], ())
         return super().write(vals)
 
-    def action_cobranza_set_dispute(self, reason):
+    def _cobranza_set_dispute(self, reason):
         """Mark customer invoices as disputed (reason required): dunning skips them."""
         check_collector(self.env)
         if not (reason or "").strip():
@@ -116,7 +97,7 @@ class AccountMove(models.Model):
         return True
 
     def _cobranza_check_credit(self):
-        """Refuse to post customer invoices of customers on hold or over their limit.
+        """Refuse to post customer invoices of customers on hold or whose policy refuses credit now.
 
         Collections managers may post them anyway; the override is logged on the invoice.
         Draft invoices already count in the exposure, so nothing is added for this one.
@@ -125,32 +106,42 @@ class AccountMove(models.Model):
         invoices = self.filtered(
             lambda m: m.move_type == "out_invoice" and m.company_id.cobranza_block_posting and m.id not in exempt
         )
+        Policy = self.env["cobranza.credit.policy"]
         for company, moves in invoices.grouped("company_id").items():
-            moves._cobranza_enforce_credit(company, lambda move, problem: self.env._(
+            Policy._enforce(moves, company, lambda move, problem: self.env._(
                 "Invoice %(invoice)s cannot be posted. %(problem)s Ask a Collections Manager.",
                 invoice=move.display_name, problem=problem,
             ))
 
+    def _cobranza_check_rates(self):
+        """Refuse to post a customer document in a foreign currency that has no rate on or before its
+        date: Odoo would convert it at 1:1 without a word, and every figure of Collections with it."""
+        foreign = self.filtered(lambda m: m.is_sale_document(include_receipts=True)
+                                and m.currency_id != m.company_currency_id)
+        for (company, currency), moves in foreign.grouped(lambda m: (m.company_id, m.currency_id)).items():
+            first = min(moves.mapped(lambda m: m.invoice_date or m.date or fields.Date.context_today(m)))
+            missing = self.env["res.currency"]._cobranza_missing_rates(company, currency, first)
+            if missing:
+                raise UserError(self.env._(
+                    "%(currency)s has no exchange rate on or before %(date)s in %(company)s: record one in "
+                    "Accounting > Configuration > Currencies before posting %(documents)s.",
+                    currency=currency.name, date=format_date(self.env, first), company=company.name,
+                    documents=", ".join(moves.mapped("display_name")),
+                ))
+
     def _post(self, soft=True):
+        self._cobranza_check_rates()
         self._cobranza_check_credit()
         posted = super()._post(soft=soft)
-        posted._cobranza_refresh_partners()
+        self.env["cobranza.profile.refresh"].sudo()._mark_moves(posted)
         return posted
 
     def button_draft(self):
         result = super().button_draft()
-        self._cobranza_refresh_partners()
+        self.env["cobranza.profile.refresh"].sudo()._mark_moves(self)
         return result
 
     def button_cancel(self):
         result = super().button_cancel()
-        self._cobranza_refresh_partners()
+        self.env["cobranza.profile.refresh"].sudo()._mark_moves(self)
         return result
-
-    def _cobranza_refresh_partners(self):
-        """Refresh the credit profiles of the customers whose picture these moves change."""
-        receivable = self.filtered(lambda m: m.is_sale_document(include_receipts=True))
-        for company, moves in receivable.grouped("company_id").items():
-            self.env["cobranza.credit.profile"].sudo()._refresh_behaviour(
-                companies=company, partners=moves.partner_id.commercial_partner_id,
-            )

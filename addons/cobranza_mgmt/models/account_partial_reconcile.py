@@ -7,7 +7,7 @@ class AccountPartialReconcile(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         partials = super().create(vals_list)
-        partials.debit_move_id._cobranza_refresh_receivable_partners()
+        self.env["cobranza.profile.refresh"].sudo()._mark_lines(partials.debit_move_id)
         self.env["cobranza.agreement"]._refresh_for_moves(partials.debit_move_id.move_id)
         return partials
 
@@ -15,6 +15,6 @@ class AccountPartialReconcile(models.Model):
         lines = self.debit_move_id
         result = super().unlink()
         lines = lines.exists()
-        lines._cobranza_refresh_receivable_partners()
+        self.env["cobranza.profile.refresh"].sudo()._mark_lines(lines)
         self.env["cobranza.agreement"]._refresh_for_moves(lines.move_id)
         return result

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
 
 from ..logic import schedule
 from .account_move import credit_exempt
@@ -217,6 +217,19 @@ class CobranzaAgreement(models.Model):
                 ))
             if any(currency.compare_amounts(i.amount, 0) <= 0 for i in installments):
                 raise ValidationError(self.env._("Every installment must be a positive amount."))
+
+    @api.constrains("move_ids", "state")
+    def _check_coverage(self):
+        """An invoice is in one proposed or active agreement at most, whoever writes the agreement
+        (a user, the portal, the module as superuser) and whatever is written (invoices or state)."""
+        for agreement in self.filtered(lambda a: a.state in ("proposed", "active")):
+            taken = self.sudo().search([("move_ids", "in", agreement.move_ids.ids),
+                                        ("state", "in", ("proposed", "active")), ("id", "!=", agreement.id)])
+            if taken:
+                raise ValidationError(self.env._(
+                    "Invoices %(moves)s are already in agreement %(agreement)s.",
+                    moves=", ".join((agreement.move_ids & taken.move_ids).mapped("name")), agreement=taken[0].name,
+                ))
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -452,13 +465,16 @@ class CobranzaAgreement(models.Model):
         template.send_mail(self.id, email_layout_xmlid="mail.mail_notification_light")
         profile = self.env["cobranza.credit.profile"].sudo()._get_or_create(self.partner_id, self.company_id)
         profile.broken_promise_count += 1
-        self.activity_schedule(
+        collector = profile.collector_id or self.user_id or self.env.user
+        # The activity and its assignment e-mail are the collector's: in the collector's language.
+        own = self.with_context(lang=collector.lang or self.env.lang)
+        own.activity_schedule(
             "mail.mail_activity_data_call",
-            summary=self.env._("Payment agreement broken: call the customer"),
-            note=self.env._("Installment %(number)s of %(amount)s due %(date)s is unpaid.",
-                            number=installment.sequence, amount=self.currency_id.format(installment.amount),
-                            date=installment.due_date),
-            user_id=(profile.collector_id or self.user_id or self.env.user).id,
+            summary=own.env._("Payment agreement broken: call the customer"),
+            note=own.env._("Installment %(number)s of %(amount)s due %(date)s is unpaid.",
+                           number=installment.sequence, amount=self.currency_id.format(installment.amount),
+                           date=format_date(own.env, installment.due_date)),
+            user_id=collector.id,
         )
         self.message_post(body=self.env._(
             "Agreement broken: installment %(number)s due %(date)s unpaid after %(days)s days of grace. "
@@ -482,76 +498,4 @@ class CobranzaAgreement(models.Model):
         return self.env._("Payment Agreement %(name)s", name=self.name)
 
     def _get_portal_return_action(self):
-        return self.env.ref("cobranza_mgmt.action_cobranza_agreement")
-
-
-class CobranzaAgreementInstallment(models.Model):
-    _name = "cobranza.agreement.installment"
-    _description = "Payment Agreement Installment"
-    _order = "agreement_id, sequence, id"
-
-    agreement_id = fields.Many2one("cobranza.agreement", required=True, index=True, ondelete="cascade")
-    partner_id = fields.Many2one(related="agreement_id.partner_id", store=True, index=True)
-    company_id = fields.Many2one(related="agreement_id.company_id", store=True, index=True)
-    currency_id = fields.Many2one(related="agreement_id.currency_id")
-    sequence = fields.Integer(string="No.", required=True, default=1)
-    is_down_payment = fields.Boolean(string="Down Payment")
-    due_date = fields.Date(required=True)
-    principal = fields.Monetary(required=True)
-    interest = fields.Monetary()
-    amount = fields.Monetary(required=True)
-    paid_amount = fields.Monetary(readonly=True)
-    residual_amount = fields.Monetary(compute="_compute_residual_amount", string="Left to Pay")
-    state = fields.Selection(
-        [("open", "Open"), ("partial", "Partially Paid"), ("paid", "Paid"), ("overdue", "Overdue")],
-        default="open", required=True, readonly=True,
-    )
-    reminder_sent = fields.Boolean(readonly=True, copy=False)
-    overdue_notice_sent = fields.Boolean(readonly=True, copy=False)
-
-    _USER_FIELDS = ("sequence", "is_down_payment", "due_date", "principal", "interest", "amount")
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        installments = super().create(vals_list)
-        if not self.env.su:
-            for vals in vals_list:
-                check_fields(self, vals, ("agreement_id", *self._USER_FIELDS))
-            installments._check_draft()
-        return installments
-
-    def write(self, vals):
-        if not self.env.su:
-            check_fields(self, vals, self._USER_FIELDS)
-            self._check_draft()
-        return super().write(vals)
-
-    def unlink(self):
-        if not self.env.su:
-            self._check_draft()
-        return super().unlink()
-
-    def _check_draft(self):
-        if self.agreement_id.filtered(lambda a: a.state != "draft"):
-            raise ValidationError(self.env._("Only the schedule of a draft agreement can be changed."))
-
-    @api.depends("amount", "paid_amount")
-    def _compute_residual_amount(self):
-        for installment in self:
-            installment.residual_amount = installment.amount - installment.paid_amount
-
-
-class CobranzaDunning(models.AbstractModel):
-    _inherit = "cobranza.dunning"
-
-    @api.model
-    def _extra_exclusions(self, today):
-        """Invoices under an active payment agreement are followed by the agreement, not by dunning."""
-        return SQL(
-            """%s AND NOT EXISTS (
-                   SELECT 1 FROM cobranza_agreement_move_rel agreement_rel
-                     JOIN cobranza_agreement agreement ON agreement.id = agreement_rel.agreement_id
-                    WHERE agreement_rel.move_id = aml.move_id AND agreement.state = 'active'
-               )""",
-            super()._extra_exclusions(today),
-        )
+        return self.env.ref("cobranza_mgmt.cobranza_agreement_action")

@@ -14,6 +14,7 @@ from odoo.tools import SQL, config, format_amount, format_date
 from odoo.tools.pdf import PdfReader, PdfWriter
 from odoo.tools.rendering_tools import parse_inline_template
 
+from . import cobranza_receivable as receivable
 from .cobranza_access import check_collector
 from .cobranza_dunning import claim_rows
 from .cobranza_dunning_level import TEXT_PLACEHOLDERS
@@ -115,6 +116,13 @@ class CobranzaCommunication(models.Model):
                 channels.get(communication.channel), fields.Date.to_string(communication.date),
             ]))
 
+    def _compute_display_name(self):
+        """The reference printed on the reminder (REM-000123): e-mails show it in their header, in any
+        language, where the stored name (level, customer, channel, date) is in the words of whoever
+        ran the dunning."""
+        for communication in self:
+            communication.display_name = communication._document_reference() if communication.id else communication.name
+
     @api.depends("line_ids", "credit_line_ids", "partner_id.lang")
     def _compute_amount_due_text(self):
         for communication in self:
@@ -148,8 +156,7 @@ class CobranzaCommunication(models.Model):
             return {}
         lines = self.env["account.move.line"].search([
             ("partner_id", "in", self.partner_id.ids), ("company_id", "in", self.company_id.ids),
-            ("account_type", "=", "asset_receivable"), ("parent_state", "=", "posted"),
-            ("move_id.move_type", "=", "out_invoice"), ("reconciled", "=", False), ("amount_residual", ">", 0),
+            ("move_id.move_type", "=", "out_invoice"), *receivable.open_debit_domain(),
         ], order="date_maturity, id")
         by_customer = lines.grouped(lambda line: (line.partner_id.id, line.company_id.id))
         return {
@@ -504,10 +511,16 @@ class CobranzaCommunication(models.Model):
         self.ensure_one()
         return f"{self.get_base_url()}/my/invoices#{self._document_reference()}"
 
+    def _document_file_name(self, extension):
+        """The file of this reminder's document: its level in the customer's language and its reference."""
+        self.ensure_one()
+        level = self.level_id.with_context(lang=self.partner_id.lang).name
+        return f"{level} {self._document_reference()}.{extension}"
+
     def _store_documents(self, contents):
         """Attach each communication its rendered document: ``contents`` is {id: (content, extension)}."""
         attachments = self.env["ir.attachment"].create([{
-            "name": f"{communication.name}.{contents[communication.id][1]}",
+            "name": communication._document_file_name(contents[communication.id][1]),
             "raw": contents[communication.id][0],
             "res_model": self._name,
             "res_id": communication.id,

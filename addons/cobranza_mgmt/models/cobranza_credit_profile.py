@@ -2,11 +2,13 @@ import logging
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL, format_date
 
 from ..logic import scoring
+from . import cobranza_receivable as receivable
 from .cobranza_access import GROUP_COLLECTOR, check_collector, check_fields, is_manager
+from .cobranza_credit_policy import HOLD_TYPES
 
 _logger = logging.getLogger(__name__)
 
@@ -49,8 +51,8 @@ class CobranzaCreditProfile(models.Model):
 
     is_on_hold = fields.Boolean(string="On Credit Hold", readonly=True)
     hold_type = fields.Selection(
-        [("manual", "Manual"), ("auto", "Automatic"), ("dunning", "Dunning Level")], readonly=True,
-        help="Manual holds stay until a Collections Manager lifts them; automatic and dunning holds also "
+        HOLD_TYPES, readonly=True,
+        help="Manual holds stay until a Collections Manager lifts them; credit policy and dunning holds also "
              "lift by themselves once their cause is gone (nothing overdue any more, for a dunning hold).",
     )
     hold_reason = fields.Text(readonly=True)
@@ -110,7 +112,7 @@ class CobranzaCreditProfile(models.Model):
     @api.depends("partner_id", "company_id")
     def _compute_credit_figures(self):
         for company, profiles in self.grouped("company_id").items():
-            exposures = profiles.partner_id._cobranza_exposure(company)
+            exposures = self.env["cobranza.credit.policy"].sudo()._exposure(company, profiles.partner_id)
             for profile in profiles:
                 limit = profile.partner_id.with_company(company).credit_limit
                 profile.credit_limit = limit
@@ -204,35 +206,15 @@ class CobranzaCreditProfile(models.Model):
 
     # --------------------------------------------------------------------- holds
 
-    def _log(self, body):
-        for profile in self:
-            profile.partner_id.sudo().message_post(body=body)
-
-    def action_set_manual_hold(self, reason):
-        """Put the customers on hold by hand; the reason is required."""
+    def _hold_by_hand(self, reason):
+        """Put the customers on hold by hand (collectors and managers); the reason is required."""
         check_collector(self.env)
-        if not (reason or "").strip():
-            raise UserError(self.env._("Give the reason for the credit hold."))
-        self.check_access("write")
-        now = fields.Datetime.now()
-        self.sudo().write({
-            "is_on_hold": True, "hold_type": "manual", "hold_reason": reason.strip(),
-            "hold_user_id": self.env.uid, "hold_date": now,
-        })
-        self._log(self.env._("Credit hold set by %(user)s: %(reason)s", user=self.env.user.name, reason=reason))
+        self.env["cobranza.credit.policy"]._hold_by_hand(self, reason)
 
     def action_lift_hold(self):
         """Lift holds by hand: Collections Managers only, whatever set the hold (the policy, a
-        dunning level or a person); automatic holds also lift by themselves when the cause is gone."""
-        if not is_manager(self.env):
-            raise AccessError(self.env._("Only a Collections Manager can lift a credit hold."))
-        self.check_access("write")
-        held = self.filtered("is_on_hold")
-        held.sudo().write({
-            "is_on_hold": False, "hold_type": False, "hold_reason": False,
-            "hold_user_id": False, "hold_date": False,
-        })
-        held._log(self.env._("Credit hold lifted by %(user)s.", user=self.env.user.name))
+        dunning level or a person); policy and dunning holds also lift by themselves when the cause is gone."""
+        self.env["cobranza.credit.policy"]._lift_by_hand(self)
         return True
 
     def action_open_hold_wizard(self):
@@ -261,9 +243,7 @@ class CobranzaCreditProfile(models.Model):
         self.ensure_one()
         return self.env["account.move.line"].sudo().search([
             ("company_id", "=", self.company_id.id), ("partner_id", "=", self.partner_id.id),
-            ("account_type", "=", "asset_receivable"), ("parent_state", "=", "posted"),
-            ("reconciled", "=", False), ("amount_residual", ">", 0),
-            ("date_maturity", "<", fields.Date.context_today(self)),
+            ("date_maturity", "<", fields.Date.context_today(self)), *receivable.open_debit_domain(),
         ])
 
     def action_record_promise(self):
@@ -313,88 +293,6 @@ class CobranzaCreditProfile(models.Model):
         action["domain"] = [("partner_id", "=", self.partner_id.id), ("company_id", "=", self.company_id.id)]
         return action
 
-    def _auto_hold_reason(self, exposure, limit):
-        """Why the policy holds this customer now, or '' when it does not."""
-        self.ensure_one()
-        company = self.company_id
-        if company.cobranza_auto_hold_days and self.max_days_overdue > company.cobranza_auto_hold_days:
-            return self.env._(
-                "An invoice is %(days)s days overdue (policy: hold after %(limit)s days).",
-                days=self.max_days_overdue, limit=company.cobranza_auto_hold_days,
-            )
-        if company.cobranza_auto_hold_over_limit and company.account_use_credit_limit and limit \
-                and exposure > limit:
-            return self.env._(
-                "Exposure %(exposure)s exceeds the credit limit %(limit)s.",
-                exposure=self.currency_id.format(exposure), limit=self.currency_id.format(limit),
-            )
-        return ""
-
-    def _hold_change(self, exposure):
-        """What the policy does to this (automatic or dunning) hold: (None | "hold" | "reason" | "lift", text)."""
-        self.ensure_one()
-        if self.hold_type == "dunning":
-            if self.max_days_overdue <= 0:
-                return "lift", self.env._("Dunning credit hold lifted: nothing is overdue.")
-            return None, ""
-        reason = self._auto_hold_reason(exposure, self.partner_id.credit_limit)
-        if reason and not self.is_on_hold:
-            return "hold", reason
-        if reason and self.hold_reason != reason:
-            return "reason", reason
-        if not reason and self.is_on_hold:
-            return "lift", self.env._("Automatic credit hold lifted: its cause is gone.")
-        return None, ""
-
-    def _apply_hold_policy(self):
-        """Set or lift automatic holds on these profiles (manual holds are left alone).
-
-        Decided in Python, written with one UPDATE per kind of change, and logged on the
-        customers' chatter in one batch: a first run on a large database may hold thousands.
-        """
-        for company, company_profiles in self.grouped("company_id").items():
-            if not company.cobranza_start_date:
-                continue  # the policy acts once a manager started collections in the company
-            profiles = company_profiles.filtered(lambda p: p.hold_type != "manual")
-            if not profiles:
-                continue
-            exposures = profiles.partner_id._cobranza_exposure(company)
-            held, reasons, lifted, logs = [], [], [], {}
-            for profile in profiles.with_company(company):
-                change, reason = profile._hold_change(exposures.get(profile.partner_id.id, 0.0))
-                if change == "hold":
-                    held.append((profile.id, reason))
-                    logs[profile.partner_id.id] = self.env._("Credit hold set automatically: %(reason)s", reason=reason)
-                elif change == "reason":
-                    reasons.append((profile.id, reason))
-                elif change == "lift":
-                    lifted.append(profile.id)
-                    logs[profile.partner_id.id] = reason
-            cr = self.env.cr
-            if held:
-                cr.execute_values("""
-                    UPDATE cobranza_credit_profile p
-                       SET is_on_hold = true, hold_type = 'auto', hold_reason = v.reason, hold_user_id = NULL,
-                           hold_date = now() at time zone 'UTC', write_date = now() at time zone 'UTC'
-                      FROM (VALUES %s) AS v(id, reason) WHERE p.id = v.id
-                """, held, page_size=UPSERT_PAGE)
-            if reasons:
-                cr.execute_values("""
-                    UPDATE cobranza_credit_profile p SET hold_reason = v.reason
-                      FROM (VALUES %s) AS v(id, reason) WHERE p.id = v.id
-                """, reasons, page_size=UPSERT_PAGE)
-            if lifted:
-                cr.execute(SQL(
-                    """UPDATE cobranza_credit_profile
-                          SET is_on_hold = false, hold_type = NULL, hold_reason = NULL, hold_user_id = NULL,
-                              hold_date = NULL, write_date = now() at time zone 'UTC'
-                        WHERE id = ANY(%s)""", lifted,
-                ))
-            if held or reasons or lifted:
-                profiles.invalidate_recordset(["is_on_hold", "hold_type", "hold_reason", "hold_user_id", "hold_date"])
-            if logs:
-                self.env["res.partner"].browse(list(logs)).sudo()._message_log_batch(bodies=logs)
-
     # ------------------------------------------------------------ behaviour
 
     @api.model
@@ -417,14 +315,10 @@ class CobranzaCreditProfile(models.Model):
             """
             WITH receivable AS (
                 SELECT aml.id, aml.partner_id, aml.date_maturity, aml.reconciled, aml.amount_residual
-                  FROM account_move_line aml
+                  FROM %(receivable)s
                   JOIN account_move move ON move.id = aml.move_id
-                  JOIN account_account account ON account.id = aml.account_id
-                 WHERE aml.company_id = %(company)s
-                   AND account.account_type = 'asset_receivable'
-                   AND aml.parent_state = 'posted'
+                 WHERE aml.company_id = %(company)s AND %(is_receivable)s
                    AND move.move_type = 'out_invoice'
-                   AND aml.partner_id IS NOT NULL
                    %(partner_filter)s
             ),
             payments AS (
@@ -469,7 +363,8 @@ class CobranzaCreditProfile(models.Model):
               LEFT JOIN open_items ON open_items.partner_id = p.partner_id
             """,
             company=company.id, since=since, today=today, grace=company.cobranza_grace_days,
-            partner_filter=partner_filter,
+            partner_filter=partner_filter, receivable=receivable.RECEIVABLE_FROM,
+            is_receivable=receivable.IS_RECEIVABLE,
         )
         self.env.cr.execute(query)
         return self.env.cr.fetchall()
@@ -540,8 +435,7 @@ class CobranzaCreditProfile(models.Model):
                     "(%s, %s, %s::numeric, %s::numeric, %s, %s::numeric, %s::numeric, %s, %s::numeric, %s::date, %s)"
                 ), page_size=UPSERT_PAGE)
             self.invalidate_model()
-            profiles = self.sudo().search(domain)
-            profiles._apply_hold_policy()
+            self.env["cobranza.credit.policy"].sudo()._apply_policy(self.sudo().search(domain))
         return True
 
     @api.model

@@ -7,9 +7,10 @@ from markupsafe import Markup
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
 from odoo.tools.mail import generate_tracking_message_id
 
+from . import cobranza_receivable as receivable
 from .account_move import credit_exempt
 
 _logger = logging.getLogger(__name__)
@@ -76,19 +77,14 @@ class CobranzaDunning(models.AbstractModel):
                  WHERE company_id = %(company)s AND active
             )
             SELECT aml.id AS line_id, aml.partner_id, band.id AS level_id
-              FROM account_move_line aml
-              JOIN account_account account ON account.id = aml.account_id
+              FROM %(receivable)s
               JOIN account_move move ON move.id = aml.move_id
               LEFT JOIN cobranza_dunning_level cur ON cur.id = aml.cobranza_level_id
               JOIN band ON %(today)s - aml.date_maturity >= band.low
                        AND (band.high IS NULL OR %(today)s - aml.date_maturity < band.high)
              WHERE aml.company_id = %(company)s
-               AND account.account_type = 'asset_receivable'
-               AND aml.parent_state = 'posted'
+               AND %(is_open_debit)s
                AND move.move_type = 'out_invoice'
-               AND NOT aml.reconciled
-               AND aml.amount_residual > 0
-               AND aml.partner_id IS NOT NULL
                AND band.low > COALESCE(cur.offset_days, -2147483648)
                AND NOT COALESCE(move.cobranza_is_disputed, FALSE)
                AND aml.partner_id NOT IN (  -- a hashed set, whatever the statistics of the profiles say
@@ -105,7 +101,8 @@ class CobranzaDunning(models.AbstractModel):
                %(filters)s
             """,
             today=today, company=company.id, filters=SQL(" ").join(filters),
-            exclusions=self._extra_exclusions(today),
+            exclusions=self._extra_exclusions(today), receivable=receivable.RECEIVABLE_FROM,
+            is_open_debit=receivable.IS_OPEN_DEBIT,
         )
 
     @api.model
@@ -120,8 +117,15 @@ class CobranzaDunning(models.AbstractModel):
 
     @api.model
     def _extra_exclusions(self, today):
-        """SQL condition on ``aml``/``move`` that more modules extend (e.g. payment agreements)."""
-        return SQL()
+        """SQL condition on ``aml``/``move`` that more modules extend. Invoices under an active payment
+        agreement are followed by the agreement, not by dunning."""
+        return SQL(
+            """AND NOT EXISTS (
+                   SELECT 1 FROM cobranza_agreement_move_rel agreement_rel
+                     JOIN cobranza_agreement agreement ON agreement.id = agreement_rel.agreement_id
+                    WHERE agreement_rel.move_id = aml.move_id AND agreement.state = 'active'
+               )""",
+        )
 
     @api.model
     def _within_contact_window(self, company, today, plan):
@@ -326,6 +330,9 @@ class CobranzaDunning(models.AbstractModel):
                 residual[line_id]["move_id"] for line_id in all_line_ids if not residual[line_id]["token"]})):
             move._portal_ensure_token()
         credit_amounts = {line_id: residual[line_id]["amount_residual"] for line_id in credit_ids}
+        unrated = self.env["res.currency"]._cobranza_missing_rates(
+            company, self.env["res.currency"].browse({facts["currency_id"] for facts in residual.values()}), today,
+        )
 
         events, vals_list = [], []
         for partner_id in locked:
@@ -363,6 +370,8 @@ class CobranzaDunning(models.AbstractModel):
         for index, (partner_id, reached, first, count) in enumerate(events):
             event_communications = communications[first:first + count]
             try:
+                self._check_rates(company, today, [line_id for _level, ids in reached for line_id in ids], residual,
+                                  unrated)
                 if any(level._may_fail() for level, _ids in reached):  # a savepoint only where something can fail
                     with self.env.cr.savepoint():
                         self._apply_reached(company, today, profiles[partner_id], reached,
@@ -389,6 +398,19 @@ class CobranzaDunning(models.AbstractModel):
         return locked, communications
 
     @api.model
+    def _check_rates(self, company, today, line_ids, residual, unrated):
+        """Refuse to remind items in a currency without a rate on or before today (``unrated``): their
+        amounts in company currency would be converted at a rate nobody recorded."""
+        currency_ids = {residual[line_id]["currency_id"] for line_id in line_ids}
+        bad = unrated.filtered(lambda currency: currency.id in currency_ids)
+        if bad:
+            raise UserError(self.env._(
+                "%(currency)s has no exchange rate on or before %(date)s in %(company)s: record one in "
+                "Accounting > Configuration > Currencies; these invoices are not reminded until then.",
+                currency=", ".join(bad.mapped("name")), date=format_date(self.env, today), company=company.name,
+            ))
+
+    @api.model
     def _apply_reached(self, company, today, profile, reached, *, communications, residual):
         """The side actions of every level the customer's items reached (each once)."""
         for level, line_ids in reached:
@@ -408,13 +430,14 @@ class CobranzaDunning(models.AbstractModel):
         self.env.cr.execute(SQL(
             """
             SELECT aml.id, aml.amount_residual, aml.cobranza_level_id, aml.move_name, aml.move_id,
-                   move.access_token IS NOT NULL
+                   move.access_token IS NOT NULL, aml.currency_id
               FROM account_move_line aml JOIN account_move move ON move.id = aml.move_id
              WHERE aml.id = ANY(%s)
             """, list(line_ids),
         ))
         return {row[0]: {"amount_residual": float(row[1]), "cobranza_level_id": row[2], "move_name": row[3],
-                         "move_id": row[4], "token": row[5]} for row in self.env.cr.fetchall()}
+                         "move_id": row[4], "token": row[5], "currency_id": row[6]}
+                for row in self.env.cr.fetchall()}
 
     @api.model
     def _rewrite_failed_notes(self, events, failed, notes, residual):
@@ -478,12 +501,10 @@ class CobranzaDunning(models.AbstractModel):
         self.env.cr.execute(SQL(
             """
             SELECT aml.partner_id, array_agg(aml.id ORDER BY aml.id)
-              FROM account_move_line aml
-              JOIN account_account account ON account.id = aml.account_id
-             WHERE aml.company_id = %s AND aml.partner_id = ANY(%s) AND aml.parent_state = 'posted'
-               AND account.account_type = 'asset_receivable' AND NOT aml.reconciled AND aml.amount_residual < 0
+              FROM %s
+             WHERE aml.company_id = %s AND aml.partner_id = ANY(%s) AND %s
              GROUP BY aml.partner_id
-            """, company.id, list(partner_ids),
+            """, receivable.RECEIVABLE_FROM, company.id, list(partner_ids), receivable.IS_OPEN_CREDIT,
         ))
         return dict(self.env.cr.fetchall())
 
@@ -499,17 +520,11 @@ class CobranzaDunning(models.AbstractModel):
 
     @api.model
     def _set_holds(self, holds):
-        """Put on hold the customers whose items reached a level that holds: {level: [profile ids]},
-        one write per level (the customers of a batch whose side actions succeeded)."""
-        held = self.env["cobranza.credit.profile"]
+        """Put on hold the customers whose items reached a level that holds: {level: [profile ids]}
+        (the customers of a batch whose side actions succeeded), through the credit policy."""
+        Policy = self.env["cobranza.credit.policy"]
         for level, profile_ids in holds.items():
-            profiles = held.browse(profile_ids).filtered(lambda profile: not profile.is_on_hold) - held
-            profiles.sudo().write({
-                "is_on_hold": True, "hold_type": "dunning", "hold_user_id": False,
-                "hold_date": fields.Datetime.now(),
-                "hold_reason": self.env._("Dunning level %(level)s reached.", level=level.name),
-            })
-            held |= profiles
+            Policy._hold_for_dunning(self.env["cobranza.credit.profile"].browse(profile_ids), level)
 
     @api.model
     def _advance_many(self, rows):

@@ -3,18 +3,14 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import AccessError
 from odoo.tools import SQL
-from odoo.tools.sql import create_unique_index
 
-from ..logic import kpi
-from .cobranza_access import check_manager
-from .cobranza_aging_report import later_partials_join
-from .cobranza_credit_profile import SEGMENT_SELECTION
+from ..logic import aging, kpi
+from . import cobranza_receivable as receivable
 
 _logger = logging.getLogger(__name__)
 
-BUCKETS = ("not_due", "days_1_30", "days_31_60", "days_61_90", "days_over_90")
+BUCKETS = tuple(aging.BUCKET_COLUMNS.values())
 DIMENSIONS = [("company", "Company"), ("collector", "Collector"), ("segment", "Segment")]
 
 
@@ -32,42 +28,39 @@ class CobranzaKpi(models.AbstractModel):
                  overdue_opening, overdue_opening_left, and the aging buckets at ``date_to``)
         """
         opening_day = date_from - timedelta(days=1)
-        closing_is_today = date_to >= fields.Date.context_today(self)  # the stored residuals, as they are
+        today = fields.Date.context_today(self)
         self.env.flush_all()
         partner_filter = SQL("AND aml.partner_id = ANY(%s)", list(partner_ids)) if partner_ids is not None else SQL()
+        opening_residual, _currency, opening_join, _open = receivable.residual_as_of(opening_day, today, "opening")
+        closing_residual, _currency, closing_join, _open = receivable.residual_as_of(date_to, today, "closing")
+        # An item paid in full before the period has nothing for it: read only what was open at the
+        # opening day (a later partial) or is still open, or was made during the period.
+        was_open = SQL("opening.line_id IS NOT NULL") if opening_join else SQL("FALSE")
         self.env.cr.execute(SQL(
             """
             SELECT item.partner_id, profile.collector_id, profile.segment, item.opening, item.sales, item.closing,
-                   item.closing_current, item.overdue_opening, item.overdue_opening_left,
-                   item.days_1_30, item.days_31_60, item.days_61_90, item.days_over_90
+                   item.overdue_opening, item.overdue_opening_left, %(bucket_names)s
               FROM (
                 SELECT line.partner_id,
                        SUM(line.opening_residual) FILTER (WHERE line.date <= %(opening_day)s) AS opening,
                        SUM(line.balance) FILTER (WHERE line.date >= %(date_from)s AND line.sale) AS sales,
                        SUM(line.closing_residual) AS closing,
-                       SUM(line.closing_residual) FILTER (WHERE line.age <= 0) AS closing_current,
                        SUM(line.opening_residual) FILTER (WHERE line.overdue_at_opening) AS overdue_opening,
                        SUM(line.closing_residual) FILTER (WHERE line.overdue_at_opening) AS overdue_opening_left,
-                       SUM(line.closing_residual) FILTER (WHERE line.age BETWEEN 1 AND 30) AS days_1_30,
-                       SUM(line.closing_residual) FILTER (WHERE line.age BETWEEN 31 AND 60) AS days_31_60,
-                       SUM(line.closing_residual) FILTER (WHERE line.age BETWEEN 61 AND 90) AS days_61_90,
-                       SUM(line.closing_residual) FILTER (WHERE line.age > 90) AS days_over_90
+                       %(bucket_sums)s
                   FROM (
                     SELECT aml.partner_id, aml.date, aml.balance,
                            aml.journal_id = ANY(%(sale_journals)s) AS sale,
                            %(opening_residual)s AS opening_residual,
                            %(closing_residual)s AS closing_residual,
-                           %(date_to)s - COALESCE(aml.date_maturity, aml.date) AS age,
-                           aml.date <= %(opening_day)s
-                               AND COALESCE(aml.date_maturity, aml.date) < %(opening_day)s AS overdue_at_opening
-                      FROM account_move_line aml
-                      JOIN account_account account ON account.id = aml.account_id
+                           %(date_to)s - %(due)s AS age,
+                           aml.date <= %(opening_day)s AND %(due)s < %(opening_day)s AS overdue_at_opening
+                      FROM %(receivable)s
                       %(opening_join)s
                       %(closing_join)s
-                     WHERE aml.company_id = %(company)s AND aml.parent_state = 'posted'
-                       AND account.account_type = 'asset_receivable' AND aml.partner_id IS NOT NULL
+                     WHERE aml.company_id = %(company)s AND %(is_receivable)s
                        AND aml.date <= %(date_to)s
-                       AND (NOT aml.reconciled OR aml.date >= %(date_from)s OR opening_later.line_id IS NOT NULL)
+                       AND (NOT aml.reconciled OR aml.date >= %(date_from)s OR %(was_open)s)
                        %(partner_filter)s
                   ) line
                  GROUP BY line.partner_id
@@ -76,27 +69,25 @@ class CobranzaKpi(models.AbstractModel):
                      ON profile.partner_id = item.partner_id AND profile.company_id = %(company)s
             """,
             company=company.id, date_from=date_from, date_to=date_to, opening_day=opening_day,
-            opening_residual=SQL("(aml.amount_residual + COALESCE(opening_later.amount, 0))"),
-            opening_join=later_partials_join(opening_day, "opening_later"),
-            closing_residual=SQL("aml.amount_residual") if closing_is_today
-            else SQL("(aml.amount_residual + COALESCE(closing_later.amount, 0))"),
-            closing_join=SQL() if closing_is_today else later_partials_join(date_to, "closing_later"),
+            opening_residual=opening_residual, opening_join=opening_join,
+            closing_residual=closing_residual, closing_join=closing_join, was_open=was_open,
+            receivable=receivable.RECEIVABLE_FROM, is_receivable=receivable.IS_RECEIVABLE, due=receivable.DUE_DATE,
+            bucket_sums=receivable.bucket_sums(SQL("line.closing_residual"), SQL("line.age")),
+            bucket_names=SQL(", ").join(SQL("item.%s", SQL.identifier(name)) for name in BUCKETS),
             partner_filter=partner_filter,
             sale_journals=self.env["account.journal"].sudo().search(
                 [("company_id", "=", company.id), ("type", "=", "sale")]).ids or [0],
         ))
-        names = ("partner_id", "collector_id", "segment", "opening", "sales", "closing", "closing_current",
-                 "overdue_opening", "overdue_opening_left", "days_1_30", "days_31_60", "days_61_90",
-                 "days_over_90")
+        names = ("partner_id", "collector_id", "segment", "opening", "sales", "closing",
+                 "overdue_opening", "overdue_opening_left", *BUCKETS)
         rows = []
         for values in self.env.cr.fetchall():
             row = dict(zip(names, values, strict=True))
             for name in names[3:]:
                 row[name] = float(row[name] or 0.0)
-            row["not_due"] = row["closing_current"]
+            row["closing_current"] = row["not_due"]
             rows.append(row)
         return rows
-
     @api.model
     def _outcome_counts(self, company, date_from, date_to):
         """Promises and agreements settled in the period: {(dimension key): counts}, per customer."""
@@ -121,25 +112,15 @@ class CobranzaKpi(models.AbstractModel):
         return promises, agreements
 
     @api.model
-    def _aging_and_kpis(self, company, date_from, date_to):
-        """Each customer's aging at ``date_to`` and the company's KPIs, from one pass over the items.
-
-        :return: (rows of ``_partner_figures``, {kpi: value})
-        """
-        rows = self._partner_figures(company, date_from, date_to)
-        return rows, self._compute(company, date_from, date_to, rows=rows).get(False, {})
-
-    @api.model
-    def _compute(self, company, date_from, date_to, dimension="company", *, collector=None, rows=None):
-        """KPIs and aging of ``company`` over [date_from, date_to], per ``dimension``.
+    def _compute_all(self, company, date_from, date_to, *, collector=None):
+        """KPIs and aging of ``company`` over [date_from, date_to] for every dimension, from one pass
+        over the receivable items: what the snapshot cron, the KPI report and the screens use.
 
         :param collector: restrict to this collector's portfolio
-        :param rows: ``_partner_figures`` already read for this period
-        :return: {group key: {kpi: value, ..., buckets...}}; the key is False (company), a collector
-                 id or a segment code
+        :return: {dimension: {group key: {kpi: value, ..., buckets...}}}; the key is False (company),
+                 a collector id or a segment code (False: customers without one)
         """
-        if rows is None:
-            rows = self._partner_figures(company, date_from, date_to)
+        rows = self._partner_figures(company, date_from, date_to)
         promises, agreements = self._outcome_counts(company, date_from, date_to)
         profiles = {}
         if promises or agreements:
@@ -148,39 +129,48 @@ class CobranzaKpi(models.AbstractModel):
                 company.id,
             ))
             profiles = {partner: (coll, seg) for partner, coll, seg in self.env.cr.fetchall()}
-        key_of = {
-            "company": lambda collector_id, segment: False,
-            "collector": lambda collector_id, segment: collector_id or False,
-            "segment": lambda collector_id, segment: segment or False,
-        }[dimension]
         empty = {
             "opening": 0.0, "sales": 0.0, "closing": 0.0, "closing_current": 0.0, "overdue_opening": 0.0,
             "overdue_opening_left": 0.0, "promises_kept": 0, "promises_broken": 0, "agreements_kept": 0,
             "agreements_broken": 0, **dict.fromkeys(BUCKETS, 0.0),
         }
-        groups = defaultdict(lambda: {**empty, "balances": [], "overdue_balances": []})
+        groups = {dimension: defaultdict(lambda: {**empty, "balances": [], "overdue_balances": []})
+                  for dimension, _label in DIMENSIONS}
+
+        def groups_of(collector_id, segment):
+            return (groups["company"][False], groups["collector"][collector_id or False],
+                    groups["segment"][segment or False])
+
         for row in rows:
             if collector is not None and row["collector_id"] != collector.id:
                 continue
-            group = groups[key_of(row["collector_id"], row["segment"])]
-            for name in empty:
-                if name in row:
-                    group[name] += row[name]
-            group["balances"].append(row["closing"])
-            group["overdue_balances"].append(row["closing"] - row["closing_current"])
+            for group in groups_of(row["collector_id"], row["segment"]):
+                for name in empty:
+                    if name in row:
+                        group[name] += row[name]
+                group["balances"].append(row["closing"])
+                group["overdue_balances"].append(row["closing"] - row["closing_current"])
         for source, prefix in ((promises, "promises"), (agreements, "agreements")):
             for partner_id, (kept, broken) in source.items():
                 collector_id, segment = profiles.get(partner_id, (None, None))
                 if collector is not None and collector_id != collector.id:
                     continue
-                group = groups[key_of(collector_id, segment)]
-                group[f"{prefix}_kept"] += kept
-                group[f"{prefix}_broken"] += broken
+                for group in groups_of(collector_id, segment):
+                    group[f"{prefix}_kept"] += kept
+                    group[f"{prefix}_broken"] += broken
         days = (date_to - date_from).days + 1
-        result = {}
-        for key, figures in groups.items():
-            result[key] = {**kpi.compute(figures, days), **{name: round(figures[name], 2) for name in BUCKETS}}
-        return result
+        return {
+            dimension: {
+                key: {**kpi.compute(figures, days), **{name: round(figures[name], 2) for name in BUCKETS}}
+                for key, figures in dimension_groups.items()
+            }
+            for dimension, dimension_groups in groups.items()
+        }
+
+    @api.model
+    def _compute(self, company, date_from, date_to, dimension="company", *, collector=None):
+        """KPIs and aging of ``company`` over [date_from, date_to] for one ``dimension`` (see ``_compute_all``)."""
+        return self._compute_all(company, date_from, date_to, collector=collector)[dimension]
 
     @api.model
     def _compute_for_user(self, company, date_from, date_to, dimension="company"):
@@ -237,113 +227,3 @@ class CobranzaKpi(models.AbstractModel):
         return True
 
 
-class CobranzaKpiSnapshot(models.Model):
-    """One day's KPIs of a company, collector or segment, so graphs show their history."""
-
-    _name = "cobranza.kpi.snapshot"
-    _description = "Collection KPI Snapshot"
-    _order = "date desc, id desc"
-
-    date = fields.Date(required=True, index=True, readonly=True)
-    company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
-    currency_id = fields.Many2one(related="company_id.currency_id")
-    dimension = fields.Selection(DIMENSIONS, required=True, default="company", readonly=True)
-    collector_id = fields.Many2one("res.users", index=True, readonly=True)
-    segment = fields.Selection(SEGMENT_SELECTION, readonly=True)
-    receivables = fields.Monetary(readonly=True, aggregator="sum")
-    overdue = fields.Monetary(readonly=True, aggregator="sum")
-    sales = fields.Monetary(string="Credit Sales (30 days)", readonly=True, aggregator="sum")
-    dso = fields.Float(string="DSO", readonly=True, aggregator="avg", digits=(16, 2))
-    best_dso = fields.Float(string="Best Possible DSO", readonly=True, aggregator="avg", digits=(16, 2))
-    add = fields.Float(string="Average Days Delinquent", readonly=True, aggregator="avg", digits=(16, 2))
-    cei = fields.Float(string="CEI (%)", readonly=True, aggregator="avg", digits=(16, 2))
-    recovery_rate = fields.Float(string="Recovery Rate (%)", readonly=True, aggregator="avg", digits=(16, 2))
-    delinquent_accounts = fields.Integer(readonly=True, aggregator="sum")
-    delinquent_share = fields.Float(string="Delinquent Accounts (%)", readonly=True, aggregator="avg",
-                                    digits=(16, 2))
-    overdue_share = fields.Float(string="Receivables Overdue (%)", readonly=True, aggregator="avg", digits=(16, 2))
-    promise_kept_rate = fields.Float(string="Promises Kept (%)", readonly=True, aggregator="avg", digits=(16, 2))
-    agreement_compliance_rate = fields.Float(string="Agreement Compliance (%)", readonly=True, aggregator="avg",
-                                             digits=(16, 2))
-    top10_share = fields.Float(string="Top-10 Share (%)", readonly=True, aggregator="avg", digits=(16, 2))
-    hhi = fields.Float(string="Herfindahl Index", readonly=True, aggregator="avg", digits=(16, 4))
-    not_due = fields.Monetary(readonly=True, aggregator="sum")
-    days_1_30 = fields.Monetary(string="1-30", readonly=True, aggregator="sum")
-    days_31_60 = fields.Monetary(string="31-60", readonly=True, aggregator="sum")
-    days_61_90 = fields.Monetary(string="61-90", readonly=True, aggregator="sum")
-    days_over_90 = fields.Monetary(string="Over 90", readonly=True, aggregator="sum")
-
-    def init(self):
-        # One snapshot per day, company and group. An expression index, not UNIQUE NULLS NOT DISTINCT,
-        # which PostgreSQL before 15 (Odoo 18 supports 12 and later) would not create.
-        create_unique_index(self.env.cr, "cobranza_kpi_snapshot_one_per_day_idx", self._table, [
-            "date", "company_id", "dimension", "COALESCE(collector_id, 0)", "COALESCE(segment, '')",
-        ])
-
-    @api.model
-    def _take(self, companies=None, day=None):
-        """Store (or refresh) the day's snapshots: rolling 30-day period ending on ``day``."""
-        Kpi = self.env["cobranza.kpi"].sudo()
-        companies = companies or self.env["res.company"].sudo().search([])  # pylint: disable=no-search-all
-        for company in companies:
-            company_day = day or company._cobranza_today()
-            date_from = company_day - timedelta(days=29)
-            values_list = []
-            for dimension, _label in DIMENSIONS:
-                for key, values in Kpi._compute(company, date_from, company_day, dimension).items():
-                    if dimension != "company" and not key:
-                        continue
-                    values_list.append({
-                        **values, "date": company_day, "company_id": company.id, "dimension": dimension,
-                        "collector_id": key if dimension == "collector" else False,
-                        "segment": key if dimension == "segment" else False,
-                    })
-            existing = self.sudo().search([("date", "=", company_day), ("company_id", "=", company.id)])
-            existing.unlink()  # the same day again: replace, never duplicate
-            self.sudo().create(values_list)
-        return True
-
-    @api.model
-    def _cron_take(self):
-        return self._take()
-
-
-class ReportCobranzaKpi(models.AbstractModel):
-    _name = "report.cobranza_mgmt.report_cobranza_kpi"
-    _description = "Collections KPI Report"
-
-    @api.model
-    def _get_report_values(self, docids, data=None):
-        """Company-wide figures are for Collections Managers of those companies; the monthly cron
-        renders them as superuser. Checked here, whatever route asked for the report."""
-        companies = self.env["res.company"].browse(docids)
-        if not self.env.su:
-            check_manager(self.env)
-            foreign = companies - self.env.user.company_ids
-            if foreign:
-                raise AccessError(self.env._("You have no access to the collections figures of %(companies)s.",
-                                             companies=", ".join(foreign.mapped("name"))))
-        context = self.env.context
-        Kpi = self.env["cobranza.kpi"]
-        today = fields.Date.context_today(self)
-        default_from, default_to = Kpi._previous_month(today)
-        date_from = fields.Date.to_date(context.get("cobranza_date_from")) or default_from
-        date_to = fields.Date.to_date(context.get("cobranza_date_to")) or default_to
-        segments = dict(SEGMENT_SELECTION)
-        report_kpis = {}
-        for company in companies:
-            rows = []
-            for dimension, _label in DIMENSIONS:
-                for key, values in sorted(Kpi.sudo()._compute(company, date_from, date_to, dimension).items(),
-                                          key=lambda item: str(item[0])):
-                    if dimension == "company":
-                        label = self.env._("Whole company")
-                    elif dimension == "collector":
-                        label = self.env["res.users"].browse(key).name if key else self.env._("No collector")
-                    else:
-                        label = self.env._("Segment %(segment)s", segment=segments.get(key, key)) if key \
-                            else self.env._("No segment")
-                    rows.append({"label": label, **values})
-            report_kpis[company.id] = rows
-        return {"doc_ids": docids, "doc_model": "res.company", "docs": companies, "report_kpis": report_kpis,
-                "date_from": date_from, "date_to": date_to}

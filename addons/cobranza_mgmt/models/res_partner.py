@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tools import SQL
 
+from ..logic import aging
 from .cobranza_access import check_collector, is_manager
 from .cobranza_credit_profile import SEGMENT_SELECTION
 
@@ -80,87 +80,6 @@ class ResPartner(models.Model):
             partner.cobranza_overdue_amount = profile.overdue_amount
             partner.cobranza_max_days_overdue = profile.max_days_overdue
 
-    def _cobranza_exposure(self, company):
-        """Exposure per commercial partner id, in ``company``'s currency: open receivable,
-        plus draft customer invoices, plus what Sales still has to invoice."""
-        commercial = self.commercial_partner_id
-        if not commercial:
-            return {}
-        self.env.flush_all()
-        self.env.cr.execute(SQL(
-            """
-            SELECT partner_id, SUM(amount) FROM (
-                SELECT aml.partner_id, aml.amount_residual AS amount
-                  FROM account_move_line aml
-                  JOIN account_account account ON account.id = aml.account_id
-                 WHERE aml.company_id = %(company)s AND account.account_type = 'asset_receivable'
-                   AND aml.parent_state = 'posted' AND NOT aml.reconciled
-                   AND aml.partner_id = ANY(%(partners)s)
-                UNION ALL
-                SELECT move.commercial_partner_id, move.amount_total_signed
-                  FROM account_move move
-                 WHERE move.company_id = %(company)s AND move.state = 'draft'
-                   AND move.move_type = 'out_invoice'
-                   AND move.commercial_partner_id = ANY(%(partners)s)
-            ) exposure GROUP BY partner_id
-            """,
-            company=company.id, partners=commercial.ids,
-        ))
-        exposures = dict(self.env.cr.fetchall())
-        # credit_to_invoice is 0 in Invoicing; Sales fills it with confirmed orders not invoiced yet.
-        # Computed without dependencies: drop what an earlier call cached.
-        commercial.invalidate_recordset(["credit_to_invoice"])
-        to_invoice = {partner.id: partner.credit_to_invoice
-                      for partner in commercial.with_company(company).sudo() if partner.credit_to_invoice}
-        if to_invoice:
-            # A draft invoice of a confirmed order is in both figures: take its order's share out of
-            # credit_to_invoice, as Odoo's own credit warning does (_get_partner_credit_warning_exclude_amount).
-            drafts = self.env["account.move"].sudo().search([
-                ("company_id", "=", company.id), ("state", "=", "draft"), ("move_type", "=", "out_invoice"),
-                ("commercial_partner_id", "in", list(to_invoice)),
-            ])
-            for draft in drafts:
-                partner_id = draft.commercial_partner_id.id
-                to_invoice[partner_id] -= draft._get_partner_credit_warning_exclude_amount()
-            for partner_id, amount in to_invoice.items():
-                exposures[partner_id] = exposures.get(partner_id, 0.0) + max(amount, 0.0)
-        return {partner_id: float(amount) for partner_id, amount in exposures.items()}
-
-    def _cobranza_credit_problems(self, company, extra_amounts=None):
-        """Why each commercial partner may not get more credit in ``company``, by partner id.
-
-        A partner is refused while on credit hold, or when its exposure plus
-        ``extra_amounts[partner_id]`` (a document not yet in the exposure, in company
-        currency) exceeds its credit limit (when the company uses credit limits).
-        """
-        extra_amounts = extra_amounts or {}
-        partners = self.commercial_partner_id
-        held = {
-            profile.partner_id.id: profile
-            for profile in self.env["cobranza.credit.profile"].sudo().search([
-                ("partner_id", "in", partners.ids), ("company_id", "=", company.id), ("is_on_hold", "=", True),
-            ])
-        }
-        exposures = partners._cobranza_exposure(company)
-        currency = company.currency_id
-        problems = {}
-        for partner in partners:
-            exposure = exposures.get(partner.id, 0.0) + extra_amounts.get(partner.id, 0.0)
-            limit = partner.with_company(company).credit_limit
-            if partner.id in held:
-                problems[partner.id] = self.env._(
-                    "%(partner)s is on credit hold (%(reason)s); exposure %(exposure)s.",
-                    partner=partner.name, reason=held[partner.id].hold_reason,
-                    exposure=currency.format(exposure),
-                )
-            elif company.cobranza_start_date and company.account_use_credit_limit and limit \
-                    and currency.compare_amounts(exposure, limit) > 0:
-                problems[partner.id] = self.env._(
-                    "%(partner)s would exceed its credit limit: exposure %(exposure)s, limit %(limit)s.",
-                    partner=partner.name, exposure=currency.format(exposure), limit=currency.format(limit),
-                )
-        return problems
-
     def action_cobranza_open_overdue_invoices(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("cobranza_mgmt.account_move_action_overdue")
@@ -212,7 +131,7 @@ class ResPartner(models.Model):
         labels = dict(self.env["cobranza.aging.report"]._fields["bucket"]._description_selection(self.env))
         buckets = [
             (code, labels[code], sum(items.filtered(lambda item, c=code: item.bucket == c).mapped("amount_residual")))
-            for code in ("not_due", "1_30", "31_60", "61_90", "over_90")
+            for code in aging.BUCKET_KEYS
         ]
         banks = company.partner_id.bank_ids.filtered(lambda bank: bank.allow_out_payment or bank.acc_number)
         return {
@@ -243,14 +162,3 @@ class ResPartner(models.Model):
                 "default_email_layout_xmlid": "mail.mail_notification_light",
             },
         }
-
-
-class ReportCobranzaStatement(models.AbstractModel):
-    _name = "report.cobranza_mgmt.report_cobranza_statement"
-    _description = "Statement of Account"
-
-    @api.model
-    def _get_report_values(self, docids, data=None):
-        partners = self.env["res.partner"].browse(docids)
-        partners._cobranza_check_statement_access()
-        return {"doc_ids": docids, "doc_model": "res.partner", "docs": partners}

@@ -18,3 +18,4 @@ from . import test_reporting
 from . import test_security
 from . import test_migration
 from . import test_delivery
+from . import test_receivable_core

@@ -7,42 +7,7 @@ from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged
 
-from .test_dunning import DunningCommon
-
-
-class AgreementCommon(DunningCommon):
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.Agreement = cls.env["cobranza.agreement"]
-        cls.company.cobranza_agreement_interest_product_id = cls.product_a
-        cls.company.cobranza_grace_days = 5
-
-    def _wizard(self, moves, **values):
-        values.setdefault("installment_count", 3)
-        values.setdefault("first_due_date", self.today + timedelta(days=30))
-        custom = values.pop("custom_dates", None)
-        wizard = self.env["cobranza.agreement.wizard"].with_context(
-            active_model="account.move", active_ids=moves.ids,
-        ).create(values)
-        if custom is not None:
-            wizard.custom_date_ids = [Command.create({"sequence": index, "due_date": day})
-                                      for index, day in enumerate(custom)]
-        return wizard
-
-    def _agreement(self, moves, **values):
-        action = self._wizard(moves, **values).action_confirm()
-        return self.Agreement.browse(action["res_id"])
-
-    def _past_agreement(self, amount=300.0, days_ago=40, **values):
-        """An active agreement made ``days_ago`` days ago: 3 monthly installments of amount / 3 from 10 days later."""
-        invoice = self._invoice(self.customer, amount, days_overdue=days_ago + 20)
-        start = self.today - timedelta(days=days_ago)
-        with freeze_time(start):  # made and started back then: its installments were not due yet
-            agreement = self._agreement(invoice, date=start, first_due_date=start + timedelta(days=10), **values)
-            agreement.action_activate()
-        return invoice, agreement
+from .common import AgreementCommon
 
 
 @tagged("post_install", "-at_install")
@@ -132,6 +97,25 @@ class TestAgreementBadInput(AgreementCommon):
         with self.assertRaisesRegex(ValidationError, message):
             self._agreement(moves, **values)
         self.assertEqual(self.Agreement.search_count([]), before, "nothing is created")
+
+    def test_coverage_checked_on_every_write(self):
+        """Two drafts may name the same invoice; no write makes both cover it, whatever writes it."""
+        invoice = self._invoice(self.customer, 300.0, days_overdue=20)
+        other = self._invoice(self.customer, 200.0, days_overdue=20)
+        first = self._agreement(invoice)
+        second = self._agreement(invoice)
+        first.action_activate()
+        with self.assertRaises(ValidationError) as caught:  # assertRaises: rolled back to a savepoint
+            second.sudo().write({"state": "active"})
+        self.assertIn("already in agreement", str(caught.exception))
+        third = self._agreement(other)
+        third.action_activate()
+        with self.assertRaises(ValidationError) as caught:
+            third.sudo().write({"move_ids": [Command.link(invoice.id)],
+                                "financed_amount": third.financed_amount + invoice.amount_residual})
+        self.assertIn("already in agreement", str(caught.exception))
+        self.assertEqual(third.move_ids, other)
+        self.assertEqual(second.state, "draft")
 
     def test_invoice_already_in_an_active_agreement(self):
         invoice = self._invoice(self.customer, 300.0, days_overdue=20)

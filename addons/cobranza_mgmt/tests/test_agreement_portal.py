@@ -2,8 +2,7 @@ import json
 
 from odoo.tests import HttpCase, new_test_user, tagged
 
-from .test_agreement import AgreementCommon
-from .test_dunning_documents import pdf_text
+from .common import AgreementCommon, pdf_text
 
 
 @tagged("post_install", "-at_install")
@@ -13,9 +12,7 @@ class TestAgreementDocumentAndPortal(AgreementCommon, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["res.lang"]._activate_lang("es_ES")
-        cls.env["ir.module.module"]._load_module_terms(["cobranza_mgmt"], ["es_ES"], overwrite=True)
-        cls.customer.lang = "es_ES"
+        cls._speak_spanish(cls.customer)
         cls.portal_user = new_test_user(cls.env, login="rio_bravo_portal", groups="base.group_portal",
                                         partner_id=cls.customer_contact.id, password="rio_bravo_portal")
         other_contact = cls.env["res.partner"].create({"name": "Pedro Sol", "parent_id": cls.other_customer.id})

@@ -12,7 +12,8 @@ class TestExposure(CobranzaAccountCommon):
 
     def _exposure(self, partner=None):
         partner = partner or self.customer
-        return partner._cobranza_exposure(self.company).get(partner.commercial_partner_id.id, 0.0)
+        exposures = self.env["cobranza.credit.policy"]._exposure(self.company, partner)
+        return exposures.get(partner.commercial_partner_id.id, 0.0)
 
     def test_exposure_counts_open_receivable_and_drafts_of_contacts(self):
         self._invoice(self.customer, 1000.0, days_overdue=5)
@@ -38,6 +39,7 @@ class TestExposure(CobranzaAccountCommon):
     def test_profile_shows_limit_exposure_and_available_credit(self):
         self.customer.with_company(self.company).credit_limit = 2000.0
         self._invoice(self.customer, 500.0)
+        self._refresh_dirty()  # posting queued the customer; the triggered job made its profile
         profile = self._profile()
         self.assertRecordValues(profile, [{"credit_limit": 2000.0, "exposure": 500.0, "available_credit": 1500.0}])
 

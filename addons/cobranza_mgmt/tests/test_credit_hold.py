@@ -13,7 +13,7 @@ class TestCreditHold(CobranzaAccountCommon):
     def test_manual_hold_needs_a_reason(self):
         profile = self.Profile._get_or_create(self.customer, self.company)
         with self.assertRaises(UserError):
-            profile.with_user(self.collector).action_set_manual_hold("   ")
+            profile.with_user(self.collector)._hold_by_hand("   ")
         self.assertFalse(profile.is_on_hold)
 
     def test_manual_hold_keeps_who_when_why_and_logs_it(self):
@@ -34,7 +34,7 @@ class TestCreditHold(CobranzaAccountCommon):
     def test_only_manager_lifts_manual_hold(self):
         profile = self.Profile._get_or_create(self.customer, self.company)
         profile.collector_id = self.collector
-        profile.action_set_manual_hold("Disputa comercial")
+        profile._hold_by_hand("Disputa comercial")
         with self.assertRaises(AccessError):
             profile.with_user(self.collector).action_lift_hold()
         self.assertTrue(profile.is_on_hold)
@@ -48,7 +48,7 @@ class TestCreditHold(CobranzaAccountCommon):
         self._invoice(self.other_customer, 800.0, days_overdue=45)
         self._run_cron()
         profile = self._profile()
-        self.assertRecordValues(profile, [{"is_on_hold": True, "hold_type": "auto", "max_days_overdue": 46}])
+        self.assertRecordValues(profile, [{"is_on_hold": True, "hold_type": "policy", "max_days_overdue": 46}])
         self.assertIn("46 days overdue", profile.hold_reason)
         self.assertFalse(self._profile(self.other_customer).is_on_hold, "45 days is not more than 45")
         self.assertTrue(any("set automatically" in body for body in self._messages()))
@@ -58,15 +58,18 @@ class TestCreditHold(CobranzaAccountCommon):
         invoice = self._invoice(self.customer, 500.0, days_overdue=40)
         self._run_cron()
         self.assertTrue(self._profile().is_on_hold)
-        self._pay(invoice, days_after_due=40)  # reconciliation refreshes the profile at once
+        self._pay(invoice, days_after_due=40)
+        self.assertTrue(self._profile().is_on_hold, "the refresh is deferred: paying costs no more than without us")
+        self._refresh_dirty()  # what the reconciliation triggered, within a minute
         self.assertRecordValues(self._profile(), [{"is_on_hold": False, "hold_type": False, "max_days_overdue": 0}])
         self.assertTrue(any("cause is gone" in body for body in self._messages()))
 
     def test_automatic_hold_over_credit_limit(self):
         self.customer.with_company(self.company).credit_limit = 1000.0
         self._invoice(self.customer, 1200.0, days_overdue=-10)
+        self._refresh_dirty()
         profile = self._profile()
-        self.assertTrue(profile.is_on_hold, "posting refreshes the profile")
+        self.assertTrue(profile.is_on_hold, "the refresh posting triggered holds the customer")
         self.assertIn("exceeds the credit limit", profile.hold_reason)
         self.customer.with_company(self.company).credit_limit = 5000.0
         self._run_cron()
@@ -74,7 +77,7 @@ class TestCreditHold(CobranzaAccountCommon):
 
     def test_policy_does_not_lift_manual_hold(self):
         profile = self.Profile._get_or_create(self.customer, self.company)
-        profile.action_set_manual_hold("Quiebra anunciada")
+        profile._hold_by_hand("Quiebra anunciada")
         self._run_cron()
         self.assertRecordValues(profile, [{"is_on_hold": True, "hold_type": "manual"}])
 

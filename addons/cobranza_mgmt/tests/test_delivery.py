@@ -5,8 +5,8 @@ from odoo import fields
 from odoo.modules import module as odoo_module
 from odoo.tests import freeze_time, tagged
 
+from .common import DunningCommon
 from .smtp_server import SMTPServer, free_port
-from .test_dunning import DunningCommon
 
 
 @tagged("post_install", "-at_install")

@@ -1,19 +1,12 @@
 import base64
-import io
 from pathlib import Path
 from unittest.mock import patch
 
-from PyPDF2 import PdfReader
-
 from odoo.tests import HttpCase, tagged
 
-from .test_dunning import DunningCommon
+from .common import DunningCommon, pdf_text
 
 LOGO = base64.b64encode((Path(__file__).resolve().parent.parent / "static/description/icon.png").read_bytes())
-
-
-def pdf_text(raw):
-    return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(raw)).pages)
 
 
 @tagged("post_install", "-at_install")

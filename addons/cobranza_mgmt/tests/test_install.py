@@ -6,12 +6,6 @@ from .common import GROUP_COLLECTOR, GROUP_MANAGER, CobranzaCommon
 @tagged("post_install", "-at_install")
 class TestInstall(CobranzaCommon):
 
-    def test_module_installed_with_version(self):
-        module = self.env["ir.module.module"].search([("name", "=", "cobranza_mgmt")])
-        self.assertEqual(module.state, "installed")
-        self.assertEqual(module.latest_version, "18.0.1.1.0")
-        self.assertEqual(module.license, "LGPL-3")
-
     def test_default_stages_loaded_in_order(self):
         stages = self.env["cobranza.stage"].search([("company_id", "=", False)])
         self.assertEqual(

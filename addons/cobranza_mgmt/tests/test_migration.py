@@ -1,21 +1,14 @@
-"""The 18.0.1.1.0 migration brings an existing database to what the hardening expects."""
-import importlib.util
-from pathlib import Path
-
+"""The migrations bring an existing database to what each version expects."""
 from odoo.tests import tagged
 
-from .test_dunning import DunningCommon
-
-SCRIPT = Path(__file__).resolve().parent.parent / "migrations" / "18.0.1.1.0" / "post-migrate.py"
+from .common import DunningCommon, load_migration
 
 
 @tagged("post_install", "-at_install")
 class TestMigration(DunningCommon):
 
     def test_running_companies_keep_running_and_texts_lose_their_code(self):
-        spec = importlib.util.spec_from_file_location("cobranza_migration_18_0_1_1_0", SCRIPT)
-        migration = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(migration)
+        migration = load_migration("18.0.1.1.0", "post-migrate")
         old_text = "{{ object.company_id.name }}: {{ format_amount(object.amount_due, object.currency_id) }} vencido."
         self.company.cobranza_start_date = False
         self.env.flush_all()
@@ -28,3 +21,12 @@ class TestMigration(DunningCommon):
         self.assertEqual(self.level_first.text_body,
                          "{{ object.company_id.name }}: {{ object.amount_due_text }} vencido.")
         self.level_first._check_text_placeholders(self.level_first.text_body)  # valid now
+
+    def test_automatic_holds_become_policy_holds(self):
+        """18.0.1.2.0: the credit decision has one owner; its holds are of type "policy"."""
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE cobranza_credit_profile SET is_on_hold = true, hold_type = 'auto', "
+                            "hold_reason = 'old' WHERE id = %s", [self.profile.id])
+        load_migration("18.0.1.2.0", "pre-migrate").migrate(self.env.cr, "18.0.1.1.0")
+        self.env.invalidate_all()
+        self.assertRecordValues(self.profile, [{"is_on_hold": True, "hold_type": "policy", "hold_reason": "old"}])

@@ -3,70 +3,10 @@ import json
 import zipfile
 from datetime import date, timedelta
 
-from odoo import Command, http
+from odoo import http
 from odoo.tests import HttpCase, tagged
 
-from .test_agreement import AgreementCommon
-from .test_dunning_documents import pdf_text
-
-Q1 = (date(2026, 1, 1), date(2026, 3, 31))
-
-
-class ReportingCommon(AgreementCommon):
-    """The README's worked example: three customers over the first quarter of 2026."""
-
-    @classmethod
-    def _dated_invoice(cls, partner, amount, invoice_date, due, currency=None):
-        move = cls.env["account.move"].create({
-            "move_type": "out_invoice", "partner_id": partner.id, "invoice_date": invoice_date,
-            "invoice_date_due": due, "currency_id": (currency or cls.company.currency_id).id,
-            "invoice_line_ids": [Command.create({"name": "Servicio", "quantity": 1, "price_unit": amount,
-                                                 "tax_ids": [Command.clear()]})],
-        })
-        move.action_post()
-        return move
-
-    @classmethod
-    def _dated_payment(cls, invoice, amount, day):
-        return cls.env["account.payment.register"].with_context(
-            active_model="account.move", active_ids=invoice.ids,
-        ).create({"payment_date": day, "amount": amount})._create_payments()
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.customer_b = cls.other_customer
-        cls.customer_c = cls.env["res.partner"].create({"name": "Distribuidora Andes", "is_company": True})
-        cls.late_customer = cls.env["res.partner"].create({"name": "Comercial Futuro", "is_company": True})
-        a1 = cls._dated_invoice(cls.customer, 1000.0, date(2025, 11, 15), date(2025, 12, 15))
-        cls._dated_payment(a1, 600.0, date(2026, 2, 15))
-        a2 = cls._dated_invoice(cls.customer, 1500.0, date(2026, 1, 10), date(2026, 2, 9))
-        cls._dated_payment(a2, 1500.0, date(2026, 2, 20))
-        cls.b1 = cls._dated_invoice(cls.customer_b, 2000.0, date(2026, 2, 1), date(2026, 3, 3))
-        cls._dated_payment(cls.b1, 500.0, date(2026, 4, 10))  # after the period: not in its figures
-        cls.c1 = cls._dated_invoice(cls.customer_c, 500.0, date(2026, 3, 15), date(2026, 4, 14))
-        cls._dated_invoice(cls.late_customer, 700.0, date(2026, 5, 1), date(2026, 5, 31))  # after the period
-        Promise = cls.env["cobranza.promise"].sudo()  # dated in the past: as the module records history
-        for state in ("kept", "broken"):
-            Promise.create({"partner_id": cls.customer_b.id, "move_ids": [Command.set(cls.b1.ids)],
-                            "promise_date": date(2026, 3, 10), "amount": 100.0}).state = state
-        kept = cls.Agreement.create({
-            "partner_id": cls.customer_b.id, "currency_id": cls.b1.currency_id.id,
-            "move_ids": [Command.set(cls.b1.ids)], "financed_amount": cls.b1.amount_residual,
-            "date": date(2026, 3, 20), "first_due_date": date(2026, 4, 20),
-            "installment_ids": [Command.create({"due_date": date(2026, 4, 20), "principal": 1500.0,
-                                                "amount": 1500.0})],
-        })
-        kept.sudo().state = "active"  # history: set as the module does
-        broken = cls.Agreement.create({
-            "partner_id": cls.customer_c.id, "currency_id": cls.c1.currency_id.id,
-            "move_ids": [Command.set(cls.c1.ids)], "financed_amount": 500.0,
-            "date": date(2026, 3, 20), "first_due_date": date(2026, 4, 20),
-            "installment_ids": [Command.create({"due_date": date(2026, 4, 20), "principal": 500.0,
-                                                "amount": 500.0})],
-        })
-        broken.sudo().state = "broken"
-        cls.Profile._get_or_create(cls.customer_b, cls.company).collector_id = cls.collector_2
+from .common import Q1, ReportingCommon, pdf_text
 
 
 @tagged("post_install", "-at_install")

@@ -15,7 +15,7 @@ from odoo.modules.neutralize import get_neutralization_queries
 from odoo.tests import new_test_user, tagged
 from odoo.tools import format_date
 
-from .test_agreement import AgreementCommon
+from .common import AgreementCommon
 
 SECRET_EXPRESSION = "{{ object.env['ir.config_parameter'].sudo().get_param('database.secret') }}"
 
@@ -75,7 +75,7 @@ class TestNoBypass(AgreementCommon):
     """High: no context key skips a rule; direct writes meet the rules the buttons meet."""
 
     def test_context_key_does_not_skip_the_credit_control(self):
-        self.profile.action_set_manual_hold("Cheque rechazado")
+        self.profile._hold_by_hand("Cheque rechazado")
         invoice = self._invoice(self.customer, 100.0, post=False)
         with self.assertRaisesRegex(UserError, "on credit hold"):
             invoice.with_user(self.billing_user).with_context(cobranza_skip_credit_check=True).action_post()
@@ -100,7 +100,7 @@ class TestNoBypass(AgreementCommon):
             promise.write({"state": "kept"})
 
     def test_collector_cannot_lift_or_fake_a_hold(self):
-        self.profile.action_set_manual_hold("Cheque rechazado")
+        self.profile._hold_by_hand("Cheque rechazado")
         as_collector = self.profile.with_user(self.collector)
         with self.assertRaisesRegex(AccessError, "not written directly"):
             as_collector.write({"is_on_hold": False})
@@ -112,7 +112,7 @@ class TestNoBypass(AgreementCommon):
         self.company.cobranza_auto_hold_days = 60
         invoice = self._invoice(self.customer, 100.0, days_overdue=91)
         self.Profile._refresh_behaviour(companies=self.company, partners=self.customer)
-        self.assertEqual(self.profile.hold_type, "auto")
+        self.assertEqual(self.profile.hold_type, "policy")
         with self.assertRaisesRegex(AccessError, "Only a Collections Manager"):
             self.profile.with_user(self.collector).action_lift_hold()
         draft = self._invoice(self.customer, 10.0, post=False)
@@ -164,7 +164,7 @@ class TestNoBypass(AgreementCommon):
     def test_billing_user_cannot_run_collector_actions(self):
         invoice = self._invoice(self.customer, 100.0, days_overdue=20)
         as_billing = invoice.with_user(self.billing_user)
-        for call in (lambda: as_billing.action_cobranza_set_dispute("No reconozco"),
+        for call in (lambda: as_billing._cobranza_set_dispute("No reconozco"),
                      as_billing.action_cobranza_send_reminder_now,
                      as_billing.action_cobranza_resolve_dispute,
                      lambda: as_billing.write({"cobranza_is_disputed": True})):
@@ -279,7 +279,7 @@ class TestDeliveryNeverReplays(AgreementCommon):
         self.env["account.payment.register"].with_context(active_model="account.move", active_ids=paid.ids) \
             .create({})._create_payments()
         other_invoice = self._comms(self.other_customer, channel="email").move_ids
-        other_invoice.with_user(self.collector).action_cobranza_set_dispute("Mercadería dañada")
+        other_invoice.with_user(self.collector)._cobranza_set_dispute("Mercadería dañada")
         self.Communication._dispatch_queued()
         email = self._comms(channel="email")
         self.assertEqual(email.move_ids, kept)
@@ -565,13 +565,13 @@ class TestAccessMatrix(AgreementCommon):
             ("assign collector", (DENIED, DENIED, DENIED, DENIED, DENIED, ALLOWED, ALLOWED),
              lambda u: profile.with_user(u).write({"collector_id": self.collector.id})),
             ("set hold", (DENIED, DENIED, DENIED, DENIED, ALLOWED, ALLOWED, ALLOWED),
-             lambda u: profile.with_user(u).action_set_manual_hold("Cheque rechazado")),
+             lambda u: profile.with_user(u)._hold_by_hand("Cheque rechazado")),
             ("lift hold", (DENIED, DENIED, DENIED, DENIED, DENIED, ALLOWED, ALLOWED),
              lambda u: profile.with_user(u).action_lift_hold()),
             ("remind customer", (DENIED, DENIED, DENIED, DENIED, ALLOWED, ALLOWED, ALLOWED),
              lambda u: profile.with_user(u).action_send_reminder_now()),
             ("dispute invoice", (DENIED, DENIED, DENIED, ALLOWED, ALLOWED, ALLOWED, ALLOWED),
-             lambda u: invoice.with_user(u).action_cobranza_set_dispute("No reconozco")),
+             lambda u: invoice.with_user(u)._cobranza_set_dispute("No reconozco")),
             ("remind invoice", (DENIED, DENIED, DENIED, ALLOWED, ALLOWED, ALLOWED, ALLOWED),
              lambda u: invoice.with_user(u).action_cobranza_send_reminder_now()),
             ("write dispute flag", (DENIED, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED),

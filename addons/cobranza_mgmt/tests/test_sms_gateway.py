@@ -5,7 +5,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from odoo.tests import tagged
 
-from .test_dunning import DunningCommon
+from .common import DunningCommon
 
 
 class GatewayHandler(BaseHTTPRequestHandler):

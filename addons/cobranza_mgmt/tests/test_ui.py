@@ -22,7 +22,7 @@ class TestUi(HttpCase):
     def _customer_on_hold(self):
         customer = self.env["res.partner"].create({"name": "Tour Customer On Hold", "is_company": True})
         profile = self.env["cobranza.credit.profile"]._get_or_create(customer, self.env.company)
-        profile.action_set_manual_hold("Cheque devuelto")
+        profile._hold_by_hand("Cheque devuelto")
         profile._refresh_behaviour(partners=customer)
         return profile
 

@@ -15,4 +15,4 @@ class CobranzaAgingAsOf(models.TransientModel):
 
     def action_open(self):
         self.ensure_one()
-        return self.env["cobranza.aging.report"].action_open_as_of(self.as_of)
+        return self.env["cobranza.aging.report"]._open_as_of(self.as_of)

@@ -11,5 +11,5 @@ class CobranzaDisputeWizard(models.TransientModel):
 
     def action_confirm(self):
         self.ensure_one()
-        self.move_ids.action_cobranza_set_dispute(self.reason)
+        self.move_ids._cobranza_set_dispute(self.reason)
         return {"type": "ir.actions.act_window_close"}

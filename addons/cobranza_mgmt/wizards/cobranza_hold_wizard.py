@@ -10,5 +10,5 @@ class CobranzaHoldWizard(models.TransientModel):
 
     def action_confirm(self):
         self.ensure_one()
-        self.profile_id.action_set_manual_hold(self.reason)
+        self.profile_id._hold_by_hand(self.reason)
         return {"type": "ir.actions.act_window_close"}

@@ -52,9 +52,10 @@ class CobranzaStartWizard(models.TransientModel):
                 by_level[level_id][1] += len(line_ids)
         levels = self.env["cobranza.dunning.level"].sudo().browse(list(by_level)).sorted("offset_days")
         profiles = self.env["cobranza.credit.profile"].sudo().search([("company_id", "=", company.id)])
-        exposures = profiles.partner_id._cobranza_exposure(company)
-        holds = profiles.with_company(company).filtered(lambda p: p.hold_type != "manual" and p._auto_hold_reason(
-            exposures.get(p.partner_id.id, 0.0), p.partner_id.credit_limit))
+        Policy = self.env["cobranza.credit.policy"].sudo()
+        exposures = Policy._exposure(company, profiles.partner_id)
+        holds = profiles.filtered(lambda p: p.hold_type != "manual" and Policy._policy_reason(
+            company, p.partner_id, exposures.get(p.partner_id.id, 0.0), p.max_days_overdue, before_start=True))
         self.write({
             "customer_count": len(plan),
             "hold_count": len(holds),

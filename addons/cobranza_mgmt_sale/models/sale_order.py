@@ -2,8 +2,7 @@ from odoo import models
 
 
 class SaleOrder(models.Model):
-    _name = "sale.order"
-    _inherit = ["sale.order", "cobranza.credit.control.mixin"]
+    _inherit = "sale.order"
 
     def action_confirm(self):
         self._cobranza_check_credit()
@@ -22,7 +21,14 @@ class SaleOrder(models.Model):
                 extra[partner_id] = extra.get(partner_id, 0.0) + order.currency_id._convert(
                     order.amount_total, company.currency_id, company, order.date_order.date(),
                 )
-            company_orders._cobranza_enforce_credit(company, lambda order, problem: self.env._(
+            self.env["cobranza.credit.policy"]._enforce(company_orders, company, lambda order, problem: self.env._(
                 "Sale order %(order)s cannot be confirmed. %(problem)s Ask a Collections Manager.",
                 order=order.name, problem=problem,
             ), extra)
+
+    def _compute_partner_credit_warning(self):  # pylint: disable=missing-return
+        """Odoo's own credit warning on quotations, fed by the credit policy (hold or policy reason first)."""
+        super()._compute_partner_credit_warning()
+        self.env["cobranza.credit.policy"].sudo()._feed_warning(
+            self.filtered(lambda o: o.state in ("draft", "sent") and o.partner_id),
+        )

@@ -26,19 +26,22 @@ class TestSaleCredit(CobranzaAccountCommon):
         })
 
     def test_confirmation_blocked_on_hold(self):
-        self.Profile._get_or_create(self.customer, self.company).action_set_manual_hold("Cheque rechazado")
+        self.Profile._get_or_create(self.customer, self.company)._hold_by_hand("Cheque rechazado")
         order = self._order(self.customer, 100.0)
         with self.assertRaisesRegex(UserError, "cannot be confirmed.*on credit hold"):
             order.with_user(self.salesman).action_confirm()
         self.assertEqual(order.state, "draft")
 
+    def _exposure(self):
+        return self.env["cobranza.credit.policy"]._exposure(self.company, self.customer)[self.customer.id]
+
     def test_confirmation_blocked_over_limit_counting_orders_not_invoiced(self):
         self.customer.with_company(self.company).credit_limit = 1000.0
         self._invoice(self.customer, 300.0)
         self._order(self.customer, 500.0).action_confirm()  # not invoiced: 500 more exposure
-        self.assertAlmostEqual(self.customer._cobranza_exposure(self.company)[self.customer.id], 800.0)
+        self.assertAlmostEqual(self._exposure(), 800.0)
         order = self._order(self.customer_contact, 250.0)
-        with self.assertRaisesRegex(UserError, r"exposure \$\s?1,050\.00, limit \$\s?1,000\.00"):
+        with self.assertRaisesRegex(UserError, r"Exposure \$\s?1,050\.00 exceeds the credit limit \$\s?1,000\.00"):
             order.with_user(self.salesman).action_confirm()
         self.assertEqual(order.state, "draft")
 
@@ -64,7 +67,7 @@ class TestSaleCredit(CobranzaAccountCommon):
         order.action_confirm()
         invoice = order._create_invoices()
         self.assertEqual(invoice.state, "draft")
-        self.assertAlmostEqual(self.customer._cobranza_exposure(self.company)[self.customer.id], 800.0)
+        self.assertAlmostEqual(self._exposure(), 800.0)
         invoice.with_user(self.billing_user).action_post()
         self.assertEqual(invoice.state, "posted")
-        self.assertAlmostEqual(self.customer._cobranza_exposure(self.company)[self.customer.id], 800.0)
+        self.assertAlmostEqual(self._exposure(), 800.0)

@@ -1,34 +1,11 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from .cobranza_credit_profile import SEGMENT_SELECTION
+from ..logic import aging
+from ..models import cobranza_receivable as receivable
+from ..models.cobranza_credit_profile import SEGMENT_SELECTION
 
-
-def later_partials_join(day, alias):
-    """SQL: LEFT JOIN ``alias`` giving, per journal item ``aml``, what partial reconciliations dated
-    after ``day`` took from it (``amount`` in company currency, ``amount_currency`` in the document's).
-
-    An item's residual at the end of ``day`` is its stored residual plus ``alias.amount``: only the
-    few partials dated later are read, not the whole reconciliation history.
-    """
-    return SQL(
-        """
-        LEFT JOIN (
-            SELECT line_id, SUM(amount) AS amount, SUM(amount_currency) AS amount_currency FROM (
-                SELECT debit_move_id AS line_id, amount, debit_amount_currency AS amount_currency
-                  FROM account_partial_reconcile WHERE max_date > %(day)s
-                UNION ALL
-                SELECT credit_move_id, -amount, -credit_amount_currency
-                  FROM account_partial_reconcile WHERE max_date > %(day)s
-            ) partial GROUP BY line_id
-        ) %(alias)s ON %(alias)s.line_id = aml.id
-        """, day=day, alias=SQL.identifier(alias),
-    )
-
-
-AGING_BUCKETS = [
-    ("not_due", "Not Due"), ("1_30", "1-30"), ("31_60", "31-60"), ("61_90", "61-90"), ("over_90", "Over 90"),
-]
+AGING_BUCKETS = list(aging.BUCKET_LABELS.items())
 
 
 class CobranzaAgingReport(models.Model):
@@ -44,6 +21,20 @@ class CobranzaAgingReport(models.Model):
     _auto = False
     _order = "date_maturity, id"
     _rec_name = "move_name"
+    # What the view reads: the ORM flushes these before searching it.
+    _depends = {
+        "account.move.line": [
+            "account_id", "amount_residual", "amount_residual_currency", "company_id", "company_currency_id",
+            "currency_id", "date", "date_maturity", "move_id", "move_name", "parent_state", "partner_id",
+            "reconciled", "cobranza_level_id",
+        ],
+        "account.account": ["account_type"],
+        "account.partial.reconcile": [
+            "amount", "max_date", "debit_move_id", "credit_move_id", "debit_amount_currency", "credit_amount_currency",
+        ],
+        "cobranza.credit.profile": ["collector_id", "segment", "partner_id", "company_id"],
+        "cobranza.dunning.level": ["stage_id"],
+    }
 
     company_id = fields.Many2one("res.company", readonly=True)
     company_currency_id = fields.Many2one("res.currency", readonly=True)
@@ -76,53 +67,39 @@ class CobranzaAgingReport(models.Model):
         as_of = fields.Date.to_date(as_of) if as_of else None
         today = fields.Date.context_today(self)
         day = as_of or today
-        if as_of and as_of < today:
-            residual = SQL("aml.amount_residual + COALESCE(later.amount, 0)")
-            residual_currency = SQL("aml.amount_residual_currency + COALESCE(later.amount_currency, 0)")
-            later = later_partials_join(day, "later")
-            still_open = SQL("(NOT aml.reconciled OR later.line_id IS NOT NULL) AND aml.date <= %s", day)
-        else:
-            residual, residual_currency, later = SQL("aml.amount_residual"), SQL("aml.amount_residual_currency"), SQL()
-            still_open = SQL("NOT aml.reconciled")
-        days = SQL("(%s::date - COALESCE(aml.date_maturity, aml.date))", day)
+        residual, residual_currency, later, was_open = receivable.residual_as_of(day, today)
+        days = SQL("(%s::date - %s)", day, receivable.DUE_DATE)
         return SQL(
             """
-            SELECT item.*,
-                   CASE WHEN item.bucket = 'not_due' THEN item.amount_residual ELSE 0 END AS not_due,
-                   CASE WHEN item.bucket = '1_30' THEN item.amount_residual ELSE 0 END AS days_1_30,
-                   CASE WHEN item.bucket = '31_60' THEN item.amount_residual ELSE 0 END AS days_31_60,
-                   CASE WHEN item.bucket = '61_90' THEN item.amount_residual ELSE 0 END AS days_61_90,
-                   CASE WHEN item.bucket = 'over_90' THEN item.amount_residual ELSE 0 END AS days_over_90
+            SELECT item.*, %(columns)s
               FROM (
                 SELECT aml.id, aml.id AS line_id, aml.company_id, aml.company_currency_id, aml.currency_id,
                        aml.partner_id, profile.collector_id, profile.segment, level.stage_id,
                        aml.cobranza_level_id AS level_id, aml.move_id, aml.move_name, aml.date,
-                       COALESCE(aml.date_maturity, aml.date) AS date_maturity, %(day)s::date AS as_of,
+                       %(due)s AS date_maturity, %(day)s::date AS as_of,
                        GREATEST(%(days)s, 0) AS days_overdue,
-                       CASE WHEN %(days)s <= 0 THEN 'not_due' WHEN %(days)s <= 30 THEN '1_30'
-                            WHEN %(days)s <= 60 THEN '31_60' WHEN %(days)s <= 90 THEN '61_90'
-                            ELSE 'over_90' END AS bucket,
+                       %(bucket)s AS bucket,
                        %(residual)s AS amount_residual,
                        %(residual_currency)s AS amount_residual_currency
-                  FROM account_move_line aml
-                  JOIN account_account account ON account.id = aml.account_id
+                  FROM %(receivable)s
                   LEFT JOIN cobranza_credit_profile profile
                          ON profile.partner_id = aml.partner_id AND profile.company_id = aml.company_id
                   LEFT JOIN cobranza_dunning_level level ON level.id = aml.cobranza_level_id
                   %(later)s
-                 WHERE account.account_type = 'asset_receivable' AND aml.parent_state = 'posted'
-                   AND aml.partner_id IS NOT NULL AND %(still_open)s
+                 WHERE %(is_receivable)s AND %(was_open)s
               ) item
              WHERE item.amount_residual != 0
             """,
-            day=day, days=days, residual=residual, residual_currency=residual_currency, later=later,
-            still_open=still_open,
+            columns=receivable.bucket_columns(SQL("item.amount_residual"), SQL("item.bucket")),
+            due=receivable.DUE_DATE, day=day, days=days, bucket=receivable.bucket_case(days),
+            residual=residual, residual_currency=residual_currency, receivable=receivable.RECEIVABLE_FROM,
+            later=later, is_receivable=receivable.IS_RECEIVABLE, was_open=was_open,
         )
 
     @api.model
-    def action_open_as_of(self, as_of):
+    def _open_as_of(self, as_of):
         """The aging analysis as it was at the end of ``as_of``."""
-        action = self.env["ir.actions.act_window"]._for_xml_id("cobranza_mgmt.action_cobranza_aging_report")
+        action = self.env["ir.actions.act_window"]._for_xml_id("cobranza_mgmt.cobranza_aging_report_action")
         action["context"] = {"cobranza_as_of": fields.Date.to_string(as_of)}
         action["display_name"] = self.env._("Aging Analysis as of %(date)s", date=as_of)
         return action

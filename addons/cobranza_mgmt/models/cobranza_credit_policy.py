@@ -1,0 +1,307 @@
+from odoo import api, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
+
+from . import cobranza_receivable as receivable
+from .cobranza_access import is_manager
+
+HOLD_TYPES = [("manual", "Manual"), ("policy", "Credit Policy"), ("dunning", "Dunning Level")]
+HOLD_FIELDS = ("is_on_hold", "hold_type", "hold_reason", "hold_user_id", "hold_date")
+HOLD_PAGE = 1000
+
+
+class CobranzaCreditPolicy(models.AbstractModel):
+    """The credit decision, in one place: a customer's exposure, why it may not get more credit,
+    and its credit hold (the only writer of the hold fields of ``cobranza.credit.profile``).
+
+    A hold is ``manual`` (a collector or manager set it, with a reason), ``policy`` (the company's
+    policy: an invoice overdue more than the automatic-hold days, or exposure over the credit limit)
+    or ``dunning`` (a dunning level that holds was reached). Policy and dunning holds lift by
+    themselves when their cause is gone; only a Collections Manager lifts a hold by hand or posts
+    over one. The check at posting and confirmation reads live figures, not the stored profile,
+    so it is exact even before the profile's deferred refresh ran.
+    """
+
+    _name = "cobranza.credit.policy"
+    _description = "Collections credit policy"
+
+    # ------------------------------------------------------------------ figures
+
+    @api.model
+    def _live_figures(self, company, partners):
+        """{commercial partner id: (open receivable, draft invoices, max days overdue)} in ``company``,
+        in company currency, read in one query (the check at posting runs it once per post)."""
+        partner_ids = partners.commercial_partner_id.ids
+        if not partner_ids:
+            return {}
+        self.env.flush_all()
+        today = company._cobranza_today()
+        self.env.cr.execute(SQL(
+            """
+            SELECT partner_id, SUM(receivable), SUM(draft), MAX(days_overdue) FROM (
+                SELECT aml.partner_id, aml.amount_residual AS receivable, 0 AS draft,
+                       CASE WHEN aml.amount_residual > 0 AND move.move_type = 'out_invoice'
+                            THEN %(today)s - %(due)s END AS days_overdue
+                  FROM %(receivable)s
+                  JOIN account_move move ON move.id = aml.move_id
+                 WHERE aml.company_id = %(company)s AND %(is_open)s AND aml.partner_id = ANY(%(partners)s)
+                UNION ALL
+                SELECT move.commercial_partner_id, 0, move.amount_total_signed, NULL
+                  FROM account_move move
+                 WHERE move.company_id = %(company)s AND move.state = 'draft' AND move.move_type = 'out_invoice'
+                   AND move.commercial_partner_id = ANY(%(partners)s)
+            ) figures GROUP BY partner_id
+            """,
+            company=company.id, partners=partner_ids, today=today, due=receivable.DUE_DATE,
+            receivable=receivable.RECEIVABLE_FROM, is_open=receivable.IS_OPEN,
+        ))
+        return {partner_id: (float(open_amount or 0.0), float(draft or 0.0), max(days or 0, 0))
+                for partner_id, open_amount, draft, days in self.env.cr.fetchall()}
+
+    @api.model
+    def _to_invoice(self, company, partners):
+        """{commercial partner id: what Sales still has to invoice} (0 without Sales): confirmed orders
+        not invoiced yet, less the order share of their draft invoices, as Odoo's own credit warning
+        counts it (``_get_partner_credit_warning_exclude_amount``)."""
+        commercial = partners.commercial_partner_id
+        # credit_to_invoice is computed without dependencies: drop what an earlier call cached.
+        commercial.invalidate_recordset(["credit_to_invoice"])
+        to_invoice = {partner.id: partner.credit_to_invoice
+                      for partner in commercial.with_company(company).sudo() if partner.credit_to_invoice}
+        if to_invoice:
+            drafts = self.env["account.move"].sudo().search([
+                ("company_id", "=", company.id), ("state", "=", "draft"), ("move_type", "=", "out_invoice"),
+                ("commercial_partner_id", "in", list(to_invoice)),
+            ])
+            for draft in drafts:
+                to_invoice[draft.commercial_partner_id.id] -= draft._get_partner_credit_warning_exclude_amount()
+        return {partner_id: max(amount, 0.0) for partner_id, amount in to_invoice.items()}
+
+    @api.model
+    def _exposure(self, company, partners, figures=None):
+        """Exposure per commercial partner id, in ``company``'s currency: open receivable, plus draft
+        customer invoices, plus what Sales still has to invoice."""
+        figures = figures if figures is not None else self._live_figures(company, partners)
+        exposures = {partner_id: open_amount + draft for partner_id, (open_amount, draft, _days) in figures.items()}
+        for partner_id, amount in self._to_invoice(company, partners).items():
+            exposures[partner_id] = exposures.get(partner_id, 0.0) + amount
+        return exposures
+
+    # ------------------------------------------------------------------ the decision
+
+    @api.model
+    def _policy_reason(self, company, partner, exposure, days_overdue, *, holding=True, before_start=False):
+        """Why the company's policy holds ``partner`` now (in the current language), or ''.
+
+        :param holding: the reason to hold the customer; False: the reason to refuse one more document
+                        (over the limit refuses a document whether or not the policy also holds)
+        :param before_start: what the policy would say once collections start (the start wizard's preview)
+        """
+        if not company.cobranza_start_date and not before_start:
+            return ""  # the policy acts once a manager started collections in the company
+        currency = company.currency_id
+        if company.cobranza_auto_hold_days and days_overdue > company.cobranza_auto_hold_days:
+            return self.env._(
+                "An invoice is %(days)s days overdue (policy: hold after %(limit)s days).",
+                days=days_overdue, limit=company.cobranza_auto_hold_days,
+            )
+        limit = partner.with_company(company).credit_limit
+        if (company.cobranza_auto_hold_over_limit or not holding) and company.account_use_credit_limit and limit \
+                and currency.compare_amounts(exposure, limit) > 0:
+            return self.env._(
+                "Exposure %(exposure)s exceeds the credit limit %(limit)s.",
+                exposure=currency.format(exposure), limit=currency.format(limit),
+            )
+        return ""
+
+    @api.model
+    def _problems(self, company, partners, extra_amounts=None):
+        """Why each commercial partner may not get more credit in ``company`` now, by partner id.
+
+        Refused: a stored hold of any type; the policy's reasons read live (days overdue beyond the
+        automatic-hold days, exposure plus ``extra_amounts[partner id]`` over the credit limit), so a
+        profile not refreshed yet, or a policy hold lifted while its cause remains, changes nothing.
+        """
+        extra_amounts = extra_amounts or {}
+        partners = partners.commercial_partner_id
+        if not partners:
+            return {}
+        held = {profile.partner_id.id: profile for profile in self.env["cobranza.credit.profile"].sudo().search([
+            ("partner_id", "in", partners.ids), ("company_id", "=", company.id), ("is_on_hold", "=", True),
+        ])}
+        figures = self._live_figures(company, partners)
+        exposures = self._exposure(company, partners, figures)
+        currency = company.currency_id
+        problems = {}
+        for partner in partners:
+            exposure = exposures.get(partner.id, 0.0) + extra_amounts.get(partner.id, 0.0)
+            if partner.id in held:
+                problems[partner.id] = self.env._(
+                    "%(partner)s is on credit hold (%(reason)s); exposure %(exposure)s.",
+                    partner=partner.name, reason=held[partner.id].hold_reason, exposure=currency.format(exposure),
+                )
+                continue
+            reason = self._policy_reason(company, partner, exposure, figures.get(partner.id, (0, 0, 0))[2],
+                                         holding=False)
+            if reason:
+                problems[partner.id] = self.env._("%(partner)s: %(reason)s", partner=partner.name, reason=reason)
+        return problems
+
+    @api.model
+    def _enforce(self, documents, company, refusal, extra_amounts=None):
+        """Refuse ``documents`` (invoices to post, orders to confirm) of customers with a credit problem,
+        or log the override of a Collections Manager, the only users who may go past the policy.
+
+        :param refusal: function (document, problem) -> the error message
+        :param extra_amounts: {commercial partner id: amount of these documents not yet in the exposure}
+        """
+        problems = self._problems(company, documents.partner_id, extra_amounts)
+        if not problems:
+            return
+        manager = is_manager(self.env)
+        for document in documents:
+            problem = problems.get(document.partner_id.commercial_partner_id.id)
+            if not problem:
+                continue
+            if not manager:
+                raise UserError(refusal(document, problem))
+            document.message_post(body=self.env._(
+                "%(user)s overrode the credit control: %(problem)s", user=self.env.user.name, problem=problem,
+            ))
+
+    @api.model
+    def _feed_warning(self, documents):
+        """Put the credit problem of each document's customer in front of Odoo's own credit warning
+        (``partner_credit_warning`` of draft invoices and quotations): one banner, Odoo's."""
+        for company, company_documents in documents.grouped("company_id").items():
+            problems = self._problems(company, company_documents.partner_id)
+            for document in company_documents:
+                problem = problems.get(document.partner_id.commercial_partner_id.id)
+                if problem:
+                    document.partner_credit_warning = "\n".join(filter(None, [problem,
+                                                                               document.partner_credit_warning]))
+
+    # ------------------------------------------------------------------ holds (the only writer)
+
+    def _hold_language(self, profile):
+        """Hold reasons are read by the customer's collector, else the company's people."""
+        return profile.collector_id.lang or profile.company_id.partner_id.lang or self.env.lang
+
+    @api.model
+    def _set_hold(self, profiles, hold_type, reasons, user=None):
+        """Put ``profiles`` on hold: ``reasons`` is {profile id: text} (or one text for all).
+
+        Written with one UPDATE per page: the first policy pass on a large database holds thousands,
+        and the hold fields have no stored dependants, tracking or constraints for the ORM to run
+        (what an ORM write would add); the cache is invalidated and the chatter written in one batch.
+        """
+        profiles = profiles.sudo()
+        if not profiles:
+            return
+        if isinstance(reasons, str):
+            reasons = dict.fromkeys(profiles.ids, reasons)
+        self.env.flush_all()
+        self.env.cr.execute_values("""
+            UPDATE cobranza_credit_profile p
+               SET is_on_hold = true, hold_type = v.kind, hold_reason = v.reason, hold_user_id = v.uid,
+                   hold_date = now() at time zone 'UTC', write_date = now() at time zone 'UTC'
+              FROM (VALUES %s) AS v(id, kind, reason, uid) WHERE p.id = v.id
+        """, [(profile.id, hold_type, reasons[profile.id], user.id if user else None) for profile in profiles],
+            template="(%s, %s, %s, %s::int)", page_size=HOLD_PAGE)
+        profiles.invalidate_recordset(list(HOLD_FIELDS))
+        if hold_type == "manual":
+            logs = {profile.partner_id.id: self.env._("Credit hold set by %(user)s: %(reason)s",
+                                                      user=(user or self.env.user).name, reason=reasons[profile.id])
+                    for profile in profiles}
+        else:
+            logs = {profile.partner_id.id: self.env._("Credit hold set automatically: %(reason)s",
+                                                      reason=reasons[profile.id]) for profile in profiles}
+        self.env["res.partner"].browse(list(logs)).sudo()._message_log_batch(bodies=logs)
+
+    @api.model
+    def _set_reason(self, reasons):
+        """Update the reason of policy holds whose cause changed ({profile id: text})."""
+        if reasons:
+            self.env.cr.execute_values("""
+                UPDATE cobranza_credit_profile p SET hold_reason = v.reason FROM (VALUES %s) AS v(id, reason)
+                 WHERE p.id = v.id
+            """, list(reasons.items()), page_size=HOLD_PAGE)
+            self.env["cobranza.credit.profile"].browse(list(reasons)).invalidate_recordset(["hold_reason"])
+
+    @api.model
+    def _lift_hold(self, profiles, notes):
+        """Lift the holds of ``profiles``; ``notes`` is {profile id: chatter text} (or one text)."""
+        profiles = profiles.sudo().filtered("is_on_hold")
+        if not profiles:
+            return
+        if isinstance(notes, str):
+            notes = dict.fromkeys(profiles.ids, notes)
+        self.env.flush_all()
+        self.env.cr.execute(SQL(
+            """UPDATE cobranza_credit_profile
+                  SET is_on_hold = false, hold_type = NULL, hold_reason = NULL, hold_user_id = NULL,
+                      hold_date = NULL, write_date = now() at time zone 'UTC'
+                WHERE id = ANY(%s)""", profiles.ids,
+        ))
+        profiles.invalidate_recordset(list(HOLD_FIELDS))
+        self.env["res.partner"].browse(profiles.partner_id.ids).sudo()._message_log_batch(
+            bodies={profile.partner_id.id: notes[profile.id] for profile in profiles},
+        )
+
+    # ------------------------------------------------------------------ what users and jobs call
+
+    @api.model
+    def _hold_by_hand(self, profiles, reason):
+        """A collector or manager puts customers on hold; the reason is required."""
+        if not (reason or "").strip():
+            raise UserError(self.env._("Give the reason for the credit hold."))
+        profiles.check_access("write")
+        self._set_hold(profiles, "manual", reason.strip(), user=self.env.user)
+
+    @api.model
+    def _lift_by_hand(self, profiles):
+        """Lift holds by hand: Collections Managers only, whatever set the hold."""
+        if not is_manager(self.env):
+            raise AccessError(self.env._("Only a Collections Manager can lift a credit hold."))
+        profiles.check_access("write")
+        self._lift_hold(profiles, self.env._("Credit hold lifted by %(user)s.", user=self.env.user.name))
+
+    @api.model
+    def _hold_for_dunning(self, profiles, level):
+        """A dunning level that holds was reached by these customers' items."""
+        profiles = profiles.sudo().filtered(lambda profile: not profile.is_on_hold)
+        reasons = {profile.id: self.with_context(lang=self._hold_language(profile)).env._(
+            "Dunning level %(level)s reached.", level=level.with_context(lang=self._hold_language(profile)).name,
+        ) for profile in profiles}
+        self._set_hold(profiles, "dunning", reasons)
+
+    @api.model
+    def _apply_policy(self, profiles):
+        """Set, update or lift the policy and dunning holds of ``profiles`` from their stored behaviour
+        (manual holds are left alone): decided here, written by ``_set_hold``/``_lift_hold``."""
+        for company, company_profiles in profiles.sudo().grouped("company_id").items():
+            if not company.cobranza_start_date:
+                continue
+            automatic = company_profiles.filtered(lambda p: p.hold_type != "manual")
+            if not automatic:
+                continue
+            exposures = self._exposure(company, automatic.partner_id)
+            held, reasons, lifted = {}, {}, {}
+            for profile in automatic:
+                own = self.with_context(lang=self._hold_language(profile))
+                if profile.hold_type == "dunning":
+                    if profile.max_days_overdue <= 0:
+                        lifted[profile.id] = own.env._("Dunning credit hold lifted: nothing is overdue.")
+                    continue
+                reason = own._policy_reason(company, profile.partner_id,
+                                            exposures.get(profile.partner_id.id, 0.0), profile.max_days_overdue)
+                if reason and not profile.is_on_hold:
+                    held[profile.id] = reason
+                elif reason and profile.hold_reason != reason:
+                    reasons[profile.id] = reason
+                elif not reason and profile.is_on_hold:
+                    lifted[profile.id] = own.env._("Automatic credit hold lifted: its cause is gone.")
+            Profile = self.env["cobranza.credit.profile"].sudo()
+            self._set_hold(Profile.browse(list(held)), "policy", held)
+            self._set_reason(reasons)
+            self._lift_hold(Profile.browse(list(lifted)), lifted)
