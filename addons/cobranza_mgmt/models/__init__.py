@@ -7,6 +7,7 @@ from . import cobranza_sms_gateway
 from . import cobranza_communication
 from . import cobranza_promise
 from . import cobranza_dunning
+from . import cobranza_dunning_queue
 from . import cobranza_agreement
 from . import cobranza_agreement_installment
 from . import cobranza_receivable

@@ -27,8 +27,10 @@ def credit_exempt(moves):
 class AccountMove(models.Model):
     _inherit = "account.move"
 
+    # Not tracked: recording and resolving a dispute post their own chatter message, and a tracked
+    # field costs every write of every journal entry its tracking pass.
     cobranza_is_disputed = fields.Boolean(
-        string="In Dispute", readonly=True, copy=False, tracking=True,
+        string="In Dispute", readonly=True, copy=False,
         help="The customer disputes this invoice: no reminder is sent until the dispute is resolved.",
     )
     cobranza_dispute_reason = fields.Text(string="Dispute Reason", readonly=True, copy=False)

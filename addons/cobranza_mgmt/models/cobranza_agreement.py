@@ -407,7 +407,9 @@ class CobranzaAgreement(models.Model):
         """Payments on these invoices changed: refresh the active agreements covering them."""
         if not moves:
             return
-        self.env.flush_all()
+        # Only what the query reads: a flush_all here, inside Odoo's reconciliation, made it recompute
+        # the residuals of every line early (13 ms on each payment registered).
+        self.env["cobranza.agreement"].flush_model(["state", "move_ids", "interest_move_id"])
         self.env.cr.execute(SQL(
             """
             SELECT DISTINCT agreement.id FROM cobranza_agreement agreement

@@ -250,6 +250,8 @@ class CobranzaCommunication(models.Model):
 
         ``vals_list`` items hold plain ids: partner_id, company_id, level_id, collector_id, date,
         channel, is_manual, amount_due, previous_levels, message_id, and lists line_ids / credit_line_ids.
+        Skips the ORM's create: defaults, access rules and the ``name`` compute (done here as
+        ``_compute_name`` does); the run calls it as superuser after its own checks, on values it made.
         :return: the communications, in the order of ``vals_list``
         """
         if not vals_list:

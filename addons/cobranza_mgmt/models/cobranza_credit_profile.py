@@ -374,8 +374,11 @@ class CobranzaCreditProfile(models.Model):
         """Recompute the stored behaviour, score and segment, set-based.
 
         One aggregate query per company, the scores in Python (``logic.scoring``), then
-        pages of one INSERT ... ON CONFLICT DO UPDATE; automatic holds follow the policy.
-        ``partners`` limits the work to those commercial partners (reconciliation, posting).
+        pages of one INSERT ... ON CONFLICT DO UPDATE; policy holds follow (``cobranza.credit.policy``).
+        The upsert skips the ORM's create/write (defaults, access rules, constraints): the stored
+        behaviour fields are read-only, computed here, with no constraint or dependant; the model's
+        cache is invalidated after. ``partners`` limits the work to those commercial partners (the
+        deferred refresh of customers whose invoices or payments changed).
         """
         self.env.flush_all()
         companies = companies or self.env["res.company"].sudo().search([])  # pylint: disable=no-search-all

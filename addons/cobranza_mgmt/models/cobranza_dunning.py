@@ -528,7 +528,12 @@ class CobranzaDunning(models.AbstractModel):
 
     @api.model
     def _advance_many(self, rows):
-        """Move items to their new level: rows of (line id, level id, date), level and date may be None."""
+        """Move items to their new level: rows of (line id, level id, date), level and date may be None.
+
+        One UPDATE instead of account.move.line's write(), which runs the accounting's checks and
+        recomputations per line: these two fields are the module's own, nothing depends on them, and
+        the cache is invalidated after.
+        """
         if not rows:
             return
         self.env.flush_all()
@@ -607,19 +612,3 @@ class CobranzaDunning(models.AbstractModel):
             level=level.name, invoices=", ".join(lines.move_id.mapped("name")),
         ))
         return communication
-
-
-class CobranzaDunningQueue(models.Model):
-    """Customers the day's dunning run still has to handle (filled once a day, emptied batch by batch)."""
-
-    _name = "cobranza.dunning.queue"
-    _description = "Dunning Run Queue"
-    _log_access = False
-
-    company_id = fields.Many2one("res.company", required=True, ondelete="cascade")
-    partner_id = fields.Many2one("res.partner", required=True, ondelete="cascade")
-    date = fields.Date(required=True)
-
-    _sql_constraints = [
-        ("company_partner_date_uniq", "unique(company_id, date, partner_id)", "A customer is queued once a day."),
-    ]

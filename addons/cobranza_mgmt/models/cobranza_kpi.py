@@ -29,6 +29,7 @@ class CobranzaKpi(models.AbstractModel):
         """
         opening_day = date_from - timedelta(days=1)
         today = fields.Date.context_today(self)
+        digits = company.currency_id.decimal_places  # read now: an ORM read between execute and fetch loses the rows
         self.env.flush_all()
         partner_filter = SQL("AND aml.partner_id = ANY(%s)", list(partner_ids)) if partner_ids is not None else SQL()
         opening_residual, _currency, opening_join, _open = receivable.residual_as_of(opening_day, today, "opening")
@@ -49,10 +50,11 @@ class CobranzaKpi(models.AbstractModel):
                        SUM(line.closing_residual) FILTER (WHERE line.overdue_at_opening) AS overdue_opening_left,
                        %(bucket_sums)s
                   FROM (
-                    SELECT aml.partner_id, aml.date, aml.balance,
+                    -- amounts as float8: summing numeric is what the pass spent most on; rounded back below
+                    SELECT aml.partner_id, aml.date, aml.balance::float8 AS balance,
                            aml.journal_id = ANY(%(sale_journals)s) AS sale,
-                           %(opening_residual)s AS opening_residual,
-                           %(closing_residual)s AS closing_residual,
+                           %(opening_residual)s::float8 AS opening_residual,
+                           %(closing_residual)s::float8 AS closing_residual,
                            %(date_to)s - %(due)s AS age,
                            aml.date <= %(opening_day)s AND %(due)s < %(opening_day)s AS overdue_at_opening
                       FROM %(receivable)s
@@ -84,7 +86,9 @@ class CobranzaKpi(models.AbstractModel):
         for values in self.env.cr.fetchall():
             row = dict(zip(names, values, strict=True))
             for name in names[3:]:
-                row[name] = float(row[name] or 0.0)
+                # summed as float8 (numeric sums cost the pass a third more): back to the currency's
+                # precision, so a customer whose items cancel out has 0, not 1e-17
+                row[name] = round(row[name] or 0.0, digits)
             row["closing_current"] = row["not_due"]
             rows.append(row)
         return rows

@@ -1,0 +1,17 @@
+from odoo import fields, models
+
+
+class CobranzaDunningQueue(models.Model):
+    """Customers the day's dunning run still has to handle (filled once a day, emptied batch by batch)."""
+
+    _name = "cobranza.dunning.queue"
+    _description = "Dunning Run Queue"
+    _log_access = False
+
+    company_id = fields.Many2one("res.company", required=True, ondelete="cascade")
+    partner_id = fields.Many2one("res.partner", required=True, ondelete="cascade")
+    date = fields.Date(required=True)
+
+    _sql_constraints = [
+        ("company_partner_date_uniq", "unique(company_id, date, partner_id)", "A customer is queued once a day."),
+    ]
