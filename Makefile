@@ -3,7 +3,7 @@
 SYSTEM_PYTHON ?= python3
 PYTHON ?= .venv/bin/python
 
-.PHONY: setup run test lint bench-segmentation bench-dunning bench-kpi
+.PHONY: setup run test lint bench-segmentation bench-dunning bench-kpi bench-overhead
 
 ## apt packages, PostgreSQL cluster and role, .venv with Odoo 18.0 (ODOO_SOURCE) and the dev packages.
 setup:
@@ -33,3 +33,7 @@ bench-dunning: setup
 ## Aging analysis and KPI set against a hand-written SQL aggregate, 200,000 open items.
 bench-kpi: setup
 	$(PYTHON) tests/bench_kpi.py
+
+## Everyday invoicing with and without the module: 400 invoices posted, 200 paid, one by one.
+bench-overhead: setup
+	$(PYTHON) tests/bench_overhead.py

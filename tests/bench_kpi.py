@@ -94,12 +94,13 @@ def main():
             )
 
         floor_seconds, floor_rows = best_of(rounds, floor)
-        seconds, snapshots = best_of(rounds, ours)
-        kpis = snapshots.filtered(lambda snapshot: snapshot.dimension == "company")
+        seconds, _snapshots = best_of(rounds, ours)
         pivot_seconds, pivot_groups = best_of(rounds, pivot)
         queries_before = env.cr.sql_log_count
         ours()
         queries = env.cr.sql_log_count - queries_before
+        snapshots = env["cobranza.kpi.snapshot"].sudo().search([("company_id", "=", company.id), ("date", "=", today)])
+        kpis = snapshots.filtered(lambda snapshot: snapshot.dimension == "company")
         run_tests.say(f"SQL floor: {floor_seconds:.3f}s ({len(floor_rows)} customers)")
         run_tests.say(f"ours (the snapshot cron): {seconds:.3f}s, {queries} queries ({len(snapshots)} snapshots; "
                       f"DSO {kpis.dso}, CEI {kpis.cei}, over 90 days {kpis.days_over_90})")

@@ -118,8 +118,8 @@ class AccountMove(models.Model):
     def _cobranza_check_rates(self):
         """Refuse to post a customer document in a foreign currency that has no rate on or before its
         date: Odoo would convert it at 1:1 without a word, and every figure of Collections with it."""
-        foreign = self.filtered(lambda m: m.is_sale_document(include_receipts=True)
-                                and m.currency_id != m.company_currency_id)
+        foreign = self.filtered(lambda m: m.currency_id != m.company_id.currency_id
+                                and m.is_sale_document(include_receipts=True))
         for (company, currency), moves in foreign.grouped(lambda m: (m.company_id, m.currency_id)).items():
             first = min(moves.mapped(lambda m: m.invoice_date or m.date or fields.Date.context_today(m)))
             missing = self.env["res.currency"]._cobranza_missing_rates(company, currency, first)
