@@ -214,8 +214,11 @@ class CobranzaCreditPolicy(models.AbstractModel):
         return profile.collector_id.lang or profile.company_id.partner_id.lang or self.env.lang
 
     @api.model
-    def _set_hold(self, profiles, hold_type, reasons, user=None):
+    def _set_hold(self, profiles, hold_type, reasons, user=None, log=True):
         """Put ``profiles`` on hold: ``reasons`` is {profile id: text} (or one text for all).
+
+        :param log: False when the caller's own chatter note says it (the dunning run's note names
+                    the level and its actions, "Put on Credit Hold" among them)
 
         Written with one UPDATE per page: the first policy pass on a large database holds thousands,
         and the hold fields have no stored dependants, tracking or constraints for the ORM to run
@@ -235,6 +238,8 @@ class CobranzaCreditPolicy(models.AbstractModel):
         """, [(profile.id, hold_type, reasons[profile.id], user.id if user else None) for profile in profiles],
             template="(%s, %s, %s, %s::int)", page_size=HOLD_PAGE)
         profiles.invalidate_recordset(list(HOLD_FIELDS))
+        if not log:
+            return
         if hold_type == "manual":
             logs = {profile.partner_id.id: self.env._("Credit hold set by %(user)s: %(reason)s",
                                                       user=(user or self.env.user).name, reason=reasons[profile.id])
@@ -300,7 +305,7 @@ class CobranzaCreditPolicy(models.AbstractModel):
         for profile in profiles:
             own = self.with_context(lang=self._hold_language(profile))
             reasons[profile.id] = own.env._("Dunning level %(level)s reached.", level=level.with_env(own.env).name)
-        self._set_hold(profiles, "dunning", reasons)
+        self._set_hold(profiles, "dunning", reasons, log=False)
 
     @api.model
     def _apply_policy(self, profiles):
