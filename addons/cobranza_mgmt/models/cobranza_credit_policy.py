@@ -209,9 +209,14 @@ class CobranzaCreditPolicy(models.AbstractModel):
 
     # ------------------------------------------------------------------ holds (the only writer)
 
-    def _hold_language(self, profile):
-        """Hold reasons are read by the customer's collector, else the company's people."""
-        return profile.collector_id.lang or profile.company_id.partner_id.lang or self.env.lang
+    def _hold_envs(self, profiles):
+        """{profile id: this model in the language its hold reasons are written in}: the customer's
+        collector's, else the company's people's (one environment per language)."""
+        envs, by_lang = {}, {}
+        for profile in profiles:
+            lang = profile.collector_id.lang or profile.company_id.partner_id.lang or self.env.lang
+            envs[profile.id] = by_lang.get(lang) or by_lang.setdefault(lang, self.with_context(lang=lang))
+        return envs
 
     @api.model
     def _set_hold(self, profiles, hold_type, reasons, user=None, log=True):
@@ -302,9 +307,8 @@ class CobranzaCreditPolicy(models.AbstractModel):
         """A dunning level that holds was reached by these customers' items."""
         profiles = profiles.sudo().filtered(lambda profile: not profile.is_on_hold)
         reasons = {}
-        for profile in profiles:
-            own = self.with_context(lang=self._hold_language(profile))
-            reasons[profile.id] = own.env._("Dunning level %(level)s reached.", level=level.with_env(own.env).name)
+        for profile_id, own in self._hold_envs(profiles).items():
+            reasons[profile_id] = own.env._("Dunning level %(level)s reached.", level=level.with_env(own.env).name)
         self._set_hold(profiles, "dunning", reasons, log=False)
 
     @api.model
@@ -323,11 +327,10 @@ class CobranzaCreditPolicy(models.AbstractModel):
                 # one column, not the whole partner record the ORM would prefetch for a field access
                 limits = {row["id"]: row["credit_limit"]
                           for row in automatic.partner_id.with_company(company).read(["credit_limit"])}
-            company_lang = company.partner_id.lang or self.env.lang
-            held, reasons, lifted, by_lang = {}, {}, {}, {}
+            envs = self._hold_envs(automatic)
+            held, reasons, lifted = {}, {}, {}
             for profile in automatic:
-                lang = profile.collector_id.lang or company_lang  # as _hold_language, the company's read once
-                own = by_lang.get(lang) or by_lang.setdefault(lang, self.with_context(lang=lang))
+                own = envs[profile.id]
                 if profile.hold_type == "dunning":
                     if profile.max_days_overdue <= 0:
                         lifted[profile.id] = own.env._("Dunning credit hold lifted: nothing is overdue.")
