@@ -6,3 +6,4 @@ from . import aging
 from . import scoring
 from . import schedule
 from . import kpi
+from . import bank_file

@@ -13,6 +13,9 @@ from . import cobranza_agreement_installment
 from . import cobranza_receivable
 from . import cobranza_kpi
 from . import cobranza_kpi_snapshot
+from . import cobranza_import_profile
+from . import cobranza_import_batch
+from . import cobranza_import_line
 from . import res_company
 from . import res_currency
 from . import res_config_settings

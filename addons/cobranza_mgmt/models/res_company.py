@@ -72,6 +72,10 @@ class ResCompany(models.Model):
         string="Promises Up To (days ahead)", default=60,
         help="How far ahead a promise to pay may be dated.",
     )
+    cobranza_collector_import = fields.Boolean(
+        string="Collectors Import Bank Collections",
+        help="Collectors may import bank collection files, for the customers of their own portfolio.",
+    )
     cobranza_segment_b_score = fields.Float(string="Segment B From Score", default=25.0)
     cobranza_segment_c_score = fields.Float(string="Segment C From Score", default=50.0)
     cobranza_segment_d_score = fields.Float(string="Segment D From Score", default=75.0)

@@ -1,3 +1,4 @@
+import base64
 import importlib.util
 import io
 from datetime import date, timedelta
@@ -268,3 +269,86 @@ class ReportingCommon(AgreementCommon):
 
 def pdf_text(raw):
     return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(raw)).pages)
+
+
+def xls_file(rows):
+    """An Excel 97-2003 workbook of ``rows`` (dates as Excel dates), written by xlwt."""
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("Hoja1")
+    date_style = xlwt.easyxf(num_format_str="DD/MM/YYYY")
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if isinstance(value, date):
+                sheet.write(r, c, value, date_style)
+            elif value is not None:
+                sheet.write(r, c, value)
+    stream = io.BytesIO()
+    book.save(stream)
+    return stream.getvalue()
+
+
+def xlsx_file(rows):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(list(row))
+    stream = io.BytesIO()
+    book.save(stream)
+    return stream.getvalue()
+
+
+def csv_file(rows, delimiter=","):
+    import csv
+
+    stream = io.StringIO()
+    writer = csv.writer(stream, delimiter=delimiter, lineterminator="\n")
+    for row in rows:
+        writer.writerow(["" if value is None else (value.isoformat() if isinstance(value, date) else value)
+                         for value in row])
+    return stream.getvalue().encode()
+
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+class ImportCommon(CobranzaAccountCommon):
+    """A bank journal, a .csv profile (headers date, amount, reference, tax_id, bank_reference,
+    currency, payer) and customers with tax ids."""
+
+    HEADER = ["date", "amount", "reference", "tax_id", "bank_reference", "currency", "payer"]
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.bank = cls.company_data["default_journal_bank"]
+        cls.csv_profile = cls.env["cobranza.import.profile"].create({
+            "name": "Banco CSV", "company_id": cls.company.id, "file_type": "csv", "journal_id": cls.bank.id,
+            "date_column": "date", "amount_column": "amount", "reference_column": "reference",
+            "tax_id_column": "tax_id", "bank_ref_column": "bank_reference", "currency_column": "currency",
+            "payer_column": "payer",
+        })
+        cls.customer.vat = "9001234567"
+        cls.other_customer.vat = "800.765.432-1"
+        cls.Batch = cls.env["cobranza.import.batch"]
+
+    def _import(self, rows, profile=None, content=None, name="recaudo.csv", user=None):
+        """Read a file through the wizard as ``user`` would; return the batch it opens."""
+        env = self.env(user=user) if user else self.env
+        profile = profile or self.csv_profile
+        if content is None:
+            content = csv_file([self.HEADER, *rows])
+        wizard = env["cobranza.import.wizard"].with_company(self.company).create({
+            "profile_id": profile.id, "journal_id": self.bank.id, "file": base64.b64encode(content),
+            "file_name": name,
+        })
+        action = wizard.action_import()
+        return env["cobranza.import.batch"].browse(action["res_id"])
+
+    def _row(self, amount, reference="", *, tax_id="", bank_ref="", day=None, currency="", payer=""):
+        return [(day or self.today), amount, reference, tax_id, bank_ref, currency, payer]
+
+    def _entries(self):
+        return self.env["account.move"].search_count([("journal_id", "=", self.bank.id)])

@@ -5,3 +5,5 @@ from . import cobranza_call_wizard
 from . import cobranza_agreement_wizard
 from . import cobranza_aging_as_of
 from . import cobranza_start_wizard
+from . import cobranza_import_wizard
+from . import cobranza_opening_import
