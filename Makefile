@@ -3,7 +3,7 @@
 SYSTEM_PYTHON ?= python3
 PYTHON ?= .venv/bin/python
 
-.PHONY: setup run test lint bench-segmentation bench-dunning bench-kpi bench-overhead
+.PHONY: setup run test lint bench-segmentation bench-dunning bench-kpi bench-overhead bench-import
 
 ## apt packages, PostgreSQL cluster and role, .venv with Odoo 18.0 (ODOO_SOURCE) and the dev packages.
 setup:
@@ -37,3 +37,7 @@ bench-kpi: setup
 ## Everyday invoicing with and without the module: 400 invoices posted, 200 paid, one by one.
 bench-overhead: setup
 	$(PYTHON) tests/bench_overhead.py
+
+## A bank collection file of 10,000 payments against 50,000 open invoices, and Odoo's register wizard.
+bench-import: setup
+	$(PYTHON) tests/bench_import.py

@@ -50,7 +50,8 @@ def fetch_oca(workdir):
     return workdir / "oca" / "odoo" / "addons"
 
 
-def build(env, partners, invoices, days_back=200, days_ahead=20):
+def template_invoice(env):
+    """The customer and the posted invoice (and its receivable item) that the benchmarks clone."""
     from odoo import Command, fields
 
     today = fields.Date.context_today(env.user)
@@ -63,6 +64,11 @@ def build(env, partners, invoices, days_back=200, days_ahead=20):
     invoice.action_post()
     receivable = invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
     env.flush_all()
+    return partner, invoice, receivable
+
+
+def build(env, partners, invoices, days_back=200, days_ahead=20):
+    partner, invoice, receivable = template_invoice(env)
     cr = env.cr
     clone_portfolio(env.cr, partner, invoice, receivable, partners=partners, invoices=invoices,
                     days_back=days_back, days_ahead=days_ahead)

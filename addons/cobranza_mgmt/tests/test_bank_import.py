@@ -7,7 +7,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
 from ..models import cobranza_import_batch
-from .common import DATA_DIR, ImportCommon, csv_file, xls_file, xlsx_file
+from .common import DATA_DIR, AgreementCommon, ImportCommon, csv_file, xls_file, xlsx_file
 
 
 @tagged("post_install", "-at_install")
@@ -392,6 +392,20 @@ class TestCollectionsFollow(ImportCommon):
         self.assertEqual(self._profile().overdue_amount, 0.0)
         self.env["cobranza.promise"]._cron_evaluate()
         self.assertEqual(promise.state, "kept")
+
+
+@tagged("post_install", "-at_install")
+class TestAgreementFollows(ImportCommon, AgreementCommon):
+
+    def test_installments_allocated(self):
+        invoice = self._invoice(self.customer, 300.0, days_overdue=20)
+        agreement = self._agreement(invoice)
+        agreement.action_activate()
+        first, second, _third = agreement.installment_ids.sorted("sequence")
+        batch = self._import([self._row(150.0, invoice.name)])
+        batch.action_post()
+        self.assertEqual((first.state, second.state, second.paid_amount), ("paid", "partial", 50.0))
+        self.assertEqual(agreement.paid_amount, 150.0)
 
 
 @tagged("post_install", "-at_install")
