@@ -230,6 +230,7 @@ class CobranzaImportBatch(models.Model):
         if not values:
             raise UserError(self.env._("%(file)s holds no payment under its header row.",
                                        file=self.file_name or self.name))
+        self._check_rates(values)
         self._match(values)
         self.env["cobranza.import.line"].sudo().create(values)
         self.sudo().write({"state": "preview", "import_error": False})
@@ -278,6 +279,24 @@ class CobranzaImportBatch(models.Model):
             values.update(state="error", reason=self.env._("Line %(line)s: %(problems)s", line=number,
                                                            problems="; ".join(problems)))
         return values
+
+    def _check_rates(self, values):
+        """A payment in a foreign currency needs a rate on or before its date: Odoo would post it at
+        1:1 without a word. One query per foreign currency and date of the file (a handful)."""
+        company = self.company_id
+        Currency = self.env["res.currency"]
+        dates = defaultdict(set)
+        for line in values:
+            if line["state"] != "error" and line["currency_id"] != company.currency_id.id:
+                dates[line["currency_id"]].add(line["date"])
+        missing = {(currency_id, day) for currency_id, days in dates.items() for day in days
+                   if Currency._cobranza_missing_rates(company, Currency.browse(currency_id), day)}
+        for line in values:
+            if (line["currency_id"], line.get("date")) in missing:
+                line.update(state="error", reason=self.env._(
+                    "Line %(line)s: %(currency)s has no exchange rate on or before %(date)s in %(company)s: record "
+                    "one in Accounting > Configuration > Currencies.", line=line["row"],
+                    currency=Currency.browse(line["currency_id"]).name, date=line["date"], company=company.name))
 
     def _currencies(self):
         """Active currencies by code (those the company uses)."""

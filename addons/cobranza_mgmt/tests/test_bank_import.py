@@ -93,6 +93,8 @@ class TestMatching(ImportCommon):
         invoice = self._invoice(self.customer, 100.0, days_overdue=5)
         other = "EUR" if self.company.currency_id.name != "EUR" else "USD"
         self.env.ref(f"base.{other}").active = True
+        self.env["res.currency.rate"].create({"currency_id": self.env.ref(f"base.{other}").id, "rate": 1.1,
+                                              "name": self.today, "company_id": self.company.id})
         batch = self._import([self._row(100.0, invoice.name, currency=other)])
         self.assertEqual(batch.line_ids.state, "unmatched")
         self.assertIn("another currency", batch.line_ids.reason)
@@ -260,6 +262,23 @@ class TestBadInput(ImportCommon):
         _batch, line = self._line(self._row(10.0, "X", currency="XAF"))
         self.assertEqual(line.state, "error")
         self.assertIn("column 'currency': the currency XAF is not used", line.reason)
+
+    def test_a_currency_without_rate(self):
+        other = "EUR" if self.company.currency_id.name != "EUR" else "USD"
+        currency = self.env.ref(f"base.{other}")
+        currency.active = True
+        self.env["res.currency.rate"].search([("currency_id", "=", currency.id)]).unlink()
+        _batch, line = self._line(self._row(10.0, "X", currency=other))
+        self.assertEqual(line.state, "error")
+        self.assertIn(f"{other} has no exchange rate on or before", line.reason)
+        self.env["res.currency.rate"].create({"currency_id": currency.id, "name": self.today - timedelta(days=400),
+                                              "rate": 2.0, "company_id": self.company.id})
+        invoice = self._invoice(self.customer, 80.0, days_overdue=5, currency=currency)
+        batch, line = self._line(self._row(80.0, invoice.name, currency=other, bank_ref="R2"))
+        self.assertEqual(line.state, "matched")
+        batch.action_post()
+        self.assertEqual(invoice.amount_residual, 0.0)
+        self.assertEqual((line.move_line_id.amount_currency, line.move_line_id.balance), (-80.0, -40.0))
 
     def test_an_invoice_number_that_does_not_exist(self):
         _batch, line = self._line(self._row(10.0, "INV/1999/99999"))
