@@ -1,6 +1,6 @@
 {
     "name": "Collections Management (Gestión de Cobranza)",
-    "version": "18.0.1.3.0",
+    "version": "18.0.1.4.0",
     "category": "Accounting/Accounting",
     "summary": "Credit policy, dunning, payment agreements and collection KPIs",
     "author": "cobranza_mgmt developers",
@@ -41,6 +41,7 @@
         "views/res_partner_views.xml",
         "views/cobranza_agreement_views.xml",
         "views/cobranza_agreement_portal_templates.xml",
+        "views/cobranza_collections_portal_templates.xml",
         "views/cobranza_import_profile_views.xml",
         "views/cobranza_import_batch_views.xml",
         "views/menus.xml",

@@ -1,9 +1,12 @@
 import binascii
 
+from werkzeug.urls import url_encode
+
+from odoo import fields
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 from odoo.exceptions import AccessError, MissingError, UserError
-from odoo.http import request, route
+from odoo.http import content_disposition, request, route
 
 PORTAL_STATES = ("proposed", "active", "completed", "broken")
 
@@ -20,6 +23,12 @@ class CobranzaPortal(CustomerPortal):
 
     def _prepare_home_portal_values(self, counters):
         values = super()._prepare_home_portal_values(counters)
+        if "cobranza_open_count" in counters:
+            partner = request.env.user.partner_id.commercial_partner_id
+            values["cobranza_open_count"] = request.env["cobranza.aging.report"].sudo().search_count([
+                ("partner_id", "=", partner.id), ("company_id", "in", request.env.user.company_ids.ids),
+                ("amount_residual", ">", 0),
+            ]) if not request.env.user._is_public() else 0
         if "cobranza_agreement_count" in counters:
             Agreement = request.env["cobranza.agreement"]
             values["cobranza_agreement_count"] = Agreement.search_count(self._cobranza_agreement_domain()) \
@@ -78,3 +87,75 @@ class CobranzaPortal(CustomerPortal):
             "force_refresh": True,
             "redirect_url": agreement_sudo.get_portal_url(query_string="&message=sign_ok"),
         }
+
+    # ------------------------------------------------------------------ the customer's collections page
+
+    def _cobranza_collections_access(self, token):
+        """(commercial partner, companies, link) whose page this request may open, or None.
+
+        The customer comes from the link's token, or from the signed-in user; never from an id in the
+        URL. The records are then read as superuser, for that customer only."""
+        if token:
+            link = request.env["cobranza.portal.token"]._resolve(token)
+            if not link:
+                return None
+            link.last_used_at = fields.Datetime.now()
+            return link.partner_id.commercial_partner_id, link.company_id, link
+        user = request.env.user
+        if user._is_public():
+            return None
+        return user.partner_id.commercial_partner_id, user.company_ids, None
+
+    def _cobranza_collections_values(self, partner, companies, token):
+        Communication = request.env["cobranza.communication"].sudo()
+        Agreement = request.env["cobranza.agreement"].sudo()
+        sections = []
+        for company in companies:
+            data = partner.sudo().with_company(company)._cobranza_statement_data()
+            if not data["items"] and not Communication.search_count(
+                    [("partner_id", "=", partner.id), ("company_id", "=", company.id)], limit=1):
+                continue
+            sections.append({
+                "company": company, **data,
+                "debits": data["items"].filtered(lambda item: item.amount_residual > 0),
+                "credits": data["items"].filtered(lambda item: item.amount_residual < 0),
+                "overdue": sum(data["items"].filtered(lambda item: item.days_overdue > 0).mapped("amount_residual")),
+                "reminders": Communication.search([
+                    ("partner_id", "=", partner.id), ("company_id", "=", company.id), ("state", "=", "sent"),
+                ], order="date desc, id desc", limit=20),
+                "agreements": Agreement.search([
+                    ("partner_id", "=", partner.id), ("company_id", "=", company.id),
+                    ("state", "in", PORTAL_STATES),
+                ], order="date desc, id desc"),
+                "statement_url": "/my/collections/statement?" + url_encode(
+                    {"company_id": company.id, **({"token": token} if token else {})}),
+            })
+        return {"partner": partner, "sections": sections, "page_name": "cobranza_collections",
+                "token": token}
+
+    @route(["/my/collections"], type="http", auth="public", website=True, sitemap=False)
+    def portal_my_collections(self, token=None, **kw):
+        access = self._cobranza_collections_access(token)
+        if access is None:
+            if token:
+                return request.render("cobranza_mgmt.portal_cobranza_link_expired", {}, status=403)
+            return request.redirect("/web/login?redirect=/my/collections")
+        partner, companies, _link = access
+        return request.render("cobranza_mgmt.portal_my_collections",
+                              self._cobranza_collections_values(partner, companies, token))
+
+    @route(["/my/collections/statement"], type="http", auth="public", website=True, sitemap=False)
+    def portal_my_collections_statement(self, token=None, company_id=None, **kw):
+        access = self._cobranza_collections_access(token)
+        if access is None:
+            return request.redirect("/my/collections" + (f"?{url_encode({'token': token})}" if token else ""))
+        partner, companies, _link = access
+        company = companies.filtered(lambda c: str(c.id) == str(company_id))[:1] or companies[:1]
+        report = request.env["ir.actions.report"].sudo().with_company(company)
+        content, kind = report._render_qweb_pdf("cobranza_mgmt.action_report_cobranza_statement", partner.ids)
+        name = request.env._("Statement of Account - %(customer)s", customer=partner.name)
+        mimetype = "application/pdf" if kind == "pdf" else "text/html"
+        return request.make_response(content, headers=[
+            ("Content-Type", mimetype),
+            ("Content-Disposition", content_disposition(f"{name}.{kind}")),
+        ])

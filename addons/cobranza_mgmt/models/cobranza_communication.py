@@ -106,6 +106,20 @@ class CobranzaCommunication(models.Model):
         compute="_compute_invoice_table_html", sanitize=False,
         help="The table of overdue items and credits that the e-mail templates and letters show.",
     )
+    collections_url = fields.Char(
+        string="Account Statement Link", compute="_compute_collections_url",
+        help="The link, in the reminders, that opens the customer's account statement page without a password.",
+    )
+
+    @api.depends("partner_id", "company_id")
+    def _compute_collections_url(self):
+        """A valid link of the customer (made once and reused while it lasts), for those who send its
+        reminders: the run and delivery, collectors and managers."""
+        allowed = self.env.su or self.env.user.has_group("cobranza_mgmt.cobranza_mgmt_group_collector")
+        Link = self.env["cobranza.portal.token"]
+        for communication in self:
+            communication.collections_url = Link._issue(communication.partner_id, communication.company_id)._url() \
+                if allowed and communication.partner_id and communication.company_id else False
 
     @api.depends("partner_id", "level_id", "channel", "date")
     def _compute_name(self):

@@ -72,6 +72,10 @@ class ResCompany(models.Model):
         string="Promises Up To (days ahead)", default=60,
         help="How far ahead a promise to pay may be dated.",
     )
+    cobranza_portal_link_days = fields.Integer(
+        string="Collections Links Last (days)", default=30,
+        help="How long a link to a customer's collections page, sent in reminders, opens it without a password.",
+    )
     cobranza_collector_import = fields.Boolean(
         string="Collectors Import Bank Collections",
         help="Collectors may import bank collection files, for the customers of their own portfolio.",
@@ -83,6 +87,7 @@ class ResCompany(models.Model):
     @api.constrains(
         "cobranza_formal_days", "cobranza_judicial_days", "cobranza_grace_days", "cobranza_auto_hold_days",
         "cobranza_promise_max_days", "cobranza_contact_interval_days", "cobranza_retry_hours",
+        "cobranza_portal_link_days",
     )
     def _check_cobranza_days(self):
         for company in self:
@@ -95,6 +100,11 @@ class ResCompany(models.Model):
                         setting=self._fields[field_name].get_description(self.env)["string"],
                         company=company.name, value=company[field_name],
                     ))
+            if not 1 <= company.cobranza_portal_link_days <= 365:
+                raise ValidationError(self.env._(
+                    "Collections links of %(company)s must last between 1 and 365 days (%(value)s).",
+                    company=company.name, value=company.cobranza_portal_link_days,
+                ))
             if company.cobranza_judicial_days <= company.cobranza_formal_days:
                 raise ValidationError(self.env._(
                     "The judicial stage (%(judicial)s days) must start after formal collection "
