@@ -131,18 +131,75 @@ class CobranzaPortal(CustomerPortal):
                     {"company_id": company.id, **({"token": token} if token else {})}),
             })
         return {"partner": partner, "sections": sections, "page_name": "cobranza_collections",
-                "token": token}
+                "token": token, "today": fields.Date.context_today(request.env.user),
+                "dispute_reasons": request.env["cobranza.dispute.reason"].sudo().search([])}
 
     @route(["/my/collections"], type="http", auth="public", website=True, sitemap=False)
-    def portal_my_collections(self, token=None, **kw):
+    def portal_my_collections(self, token=None, message=None, **kw):
         access = self._cobranza_collections_access(token)
         if access is None:
             if token:
                 return request.render("cobranza_mgmt.portal_cobranza_link_expired", {}, status=403)
             return request.redirect("/web/login?redirect=/my/collections")
         partner, companies, _link = access
-        return request.render("cobranza_mgmt.portal_my_collections",
-                              self._cobranza_collections_values(partner, companies, token))
+        values = self._cobranza_collections_values(partner, companies, token)
+        values["message"] = {"promise": request.env._("Thank you: your promise to pay was recorded."),
+                             "dispute": request.env._("Your dispute was sent: we will look into it and reply.")
+                             }.get(message)
+        return request.render("cobranza_mgmt.portal_my_collections", values)
+
+    def _cobranza_portal_request(self, token, company_id, invoice_ids, action):
+        """Run ``action(partner, company, invoices)`` for the authenticated customer; back to the page
+        with a message, or the page again with the error (HTTP 400) and nothing recorded."""
+        access = self._cobranza_collections_access(token)
+        if access is None:
+            return request.redirect("/my/collections" + (f"?{url_encode({'token': token})}" if token else ""))
+        partner, companies, _link = access
+        company = companies.filtered(lambda c: str(c.id) == str(company_id))[:1]
+        try:
+            ids = [int(value) for value in invoice_ids]
+        except (TypeError, ValueError):
+            ids = []
+        invoices = request.env["account.move"].sudo().browse(ids).exists()
+        try:
+            if not company:
+                raise UserError(request.env._("Choose among your open invoices."))
+            with request.env.cr.savepoint():
+                code = action(partner, company, invoices)
+        except UserError as error:
+            values = self._cobranza_collections_values(partner, companies, token)
+            values["error"] = error.args[0]
+            return request.render("cobranza_mgmt.portal_my_collections", values, status=400)
+        query = {"message": code, **({"token": token} if token else {})}
+        return request.redirect(f"/my/collections?{url_encode(query)}")
+
+    @route(["/my/collections/promise"], type="http", auth="public", methods=["POST"], website=True, sitemap=False)
+    def portal_my_collections_promise(self, token=None, company_id=None, promise_date=None, amount=None, **kw):
+        def record(partner, company, invoices):
+            try:
+                day = fields.Date.to_date(promise_date)
+                value = float(amount)
+            except (TypeError, ValueError) as error:
+                raise UserError(request.env._("Give the date and the amount of your promise.")) from error
+            request.env["cobranza.promise"]._portal_record(partner, company, invoices, day, value)
+            return "promise"
+        return self._cobranza_portal_request(token, company_id, request.httprequest.form.getlist("invoice_ids"),
+                                             record)
+
+    @route(["/my/collections/dispute"], type="http", auth="public", methods=["POST"], website=True, sitemap=False)
+    def portal_my_collections_dispute(self, token=None, company_id=None, reason_id=None, comment=None, **kw):
+        def dispute(partner, company, invoices):
+            try:
+                reason = request.env["cobranza.dispute.reason"].sudo().browse(int(reason_id or 0)).exists()
+                reason = reason.filtered("active")
+            except ValueError:
+                reason = None
+            files = [(upload.filename or "file", upload.read())
+                     for upload in request.httprequest.files.getlist("attachments") if upload.filename]
+            invoices._cobranza_portal_dispute(partner, company, reason, comment, files)
+            return "dispute"
+        return self._cobranza_portal_request(token, company_id, request.httprequest.form.getlist("invoice_ids"),
+                                             dispute)
 
     @route(["/my/collections/statement"], type="http", auth="public", website=True, sitemap=False)
     def portal_my_collections_statement(self, token=None, company_id=None, **kw):

@@ -17,6 +17,7 @@ from . import cobranza_import_profile
 from . import cobranza_import_batch
 from . import cobranza_import_line
 from . import cobranza_portal_token
+from . import cobranza_dispute_reason
 from . import res_company
 from . import res_currency
 from . import res_config_settings

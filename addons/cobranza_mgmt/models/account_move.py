@@ -4,6 +4,7 @@ from contextvars import ContextVar
 from odoo import fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_date
+from odoo.tools.mimetypes import guess_mimetype
 
 from .cobranza_access import check_collector, check_fields
 
@@ -12,6 +13,15 @@ from .cobranza_access import check_collector, check_fields
 _CREDIT_EXEMPT = ContextVar("cobranza_credit_exempt", default=frozenset())
 DISPUTE_FIELDS = ("cobranza_is_disputed", "cobranza_dispute_reason", "cobranza_dispute_user_id",
                   "cobranza_dispute_date")
+
+
+# What a customer's file may be served as; anything else (HTML, SVG, scripts...) is served as a download.
+PORTAL_MIMETYPES = ("application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp", "text/plain")
+
+
+def _portal_mimetype(content):
+    mimetype = guess_mimetype(content)
+    return mimetype if mimetype in PORTAL_MIMETYPES else "application/octet-stream"
 
 
 @contextmanager
@@ -67,6 +77,44 @@ class AccountMove(models.Model):
         for invoice in invoices:
             invoice.message_post(body=self.env._("Dispute recorded by %(user)s: %(reason)s",
                                                  user=self.env.user.name, reason=reason))
+        return True
+
+    def _cobranza_portal_dispute(self, partner, company, reason, comment, files):
+        """The customer disputes these invoices in the portal: they leave dunning (as a collector's
+        dispute), the reason, comment and files (name, content) are on each invoice, and the collector
+        gets a task to resolve it. ``partner`` is the customer the caller authenticated."""
+        partner = partner.commercial_partner_id
+        invoices = self.sudo()
+        if not invoices or invoices.filtered(lambda move: (
+                move.move_type != "out_invoice" or move.state != "posted" or move.amount_residual <= 0
+                or move.commercial_partner_id != partner or move.company_id != company)):
+            raise UserError(self.env._("Choose among your open invoices."))
+        if not reason:
+            raise UserError(self.env._("Choose the reason of the dispute."))
+        if len(files) > 5 or any(len(content) > 10 * 1024 * 1024 for _name, content in files):
+            raise UserError(self.env._("Attach at most 5 files of 10 MB each."))
+        text = reason.name + (f": {comment.strip()}" if (comment or "").strip() else "")
+        invoices.write({
+            "cobranza_is_disputed": True, "cobranza_dispute_reason": text,
+            "cobranza_dispute_user_id": False, "cobranza_dispute_date": fields.Datetime.now(),
+        })
+        profile = self.env["cobranza.credit.profile"].sudo()._get_or_create(partner, company)
+        for invoice in invoices:
+            # made as a composer's attachments are: message_post then links them to the invoice
+            attachments = self.env["ir.attachment"].sudo().create([
+                {"name": name, "raw": content, "res_model": "mail.compose.message", "res_id": 0,
+                 "mimetype": _portal_mimetype(content)}
+                for name, content in files
+            ])
+            invoice.message_post(
+                body=self.env._("Dispute from the customer portal: %(reason)s", reason=text),
+                attachment_ids=attachments.ids, author_id=partner.id,
+            )
+            invoice.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=self.env._("Dispute from the portal: resolve it"),
+                note=text, user_id=(profile.collector_id or self.env.ref("base.user_root")).id,
+            )
         return True
 
     def action_cobranza_send_reminder_now(self):

@@ -1,8 +1,8 @@
 import logging
 from datetime import timedelta
 
-from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from .cobranza_access import check_collector, check_fields
@@ -156,6 +156,52 @@ class CobranzaPromise(models.Model):
             ))
         elif self.promise_date + timedelta(days=self.company_id.cobranza_grace_days) < today:
             self._break()
+
+    @api.model
+    def _portal_record(self, partner, company, invoices, promise_date, amount):
+        """A promise the customer makes in the portal, checked here against the company's limits
+        (furthest date, minimum share of the invoices chosen, open promises at most); it pauses the
+        dunning of those invoices as a collector's promise does, and the collector gets a task.
+        ``partner`` is the customer the caller authenticated (signed in or by its link)."""
+        partner = partner.commercial_partner_id
+        today = fields.Date.context_today(self)
+        invoices = invoices.sudo()
+        if not invoices or invoices.filtered(lambda move: (
+                move.move_type != "out_invoice" or move.state != "posted" or move.amount_residual <= 0
+                or move.commercial_partner_id != partner or move.company_id != company)):
+            raise UserError(self.env._("Choose among your open invoices."))
+        currency = invoices.currency_id
+        if len(currency) > 1:
+            raise UserError(self.env._("Choose invoices of one currency."))
+        furthest = today + timedelta(days=company.cobranza_promise_max_days)
+        if not promise_date or promise_date < today or promise_date > furthest:
+            raise UserError(self.env._("Choose a date from today to %(furthest)s.", furthest=furthest))
+        due = sum(invoices.mapped("amount_residual"))
+        least = currency.round(due * company.cobranza_portal_promise_min_percent / 100)
+        if not amount or amount <= 0 or currency.compare_amounts(amount, due) > 0 \
+                or currency.compare_amounts(amount, least) < 0:
+            raise UserError(self.env._("Promise an amount from %(least)s to %(due)s.",
+                                       least=currency.format(least), due=currency.format(due)))
+        open_count = self.sudo().search_count([("partner_id", "=", partner.id), ("company_id", "=", company.id),
+                                               ("state", "=", "open")])
+        if open_count >= company.cobranza_portal_promise_max_open:
+            raise UserError(self.env._("You already have an open promise to pay: it must be kept before you make "
+                                       "another one, or contact us."))
+        promise = self.sudo().with_company(company).create({
+            "partner_id": partner.id, "company_id": company.id, "move_ids": [Command.set(invoices.ids)],
+            "promise_date": promise_date, "amount": amount,
+            "note": self.env._("Made by the customer in the portal."),
+        })
+        profile = self.env["cobranza.credit.profile"].sudo()._get_or_create(partner, company)
+        partner.sudo().activity_schedule(
+            "mail.mail_activity_data_todo", date_deadline=promise_date,
+            summary=self.env._("Promise to pay from the portal"),
+            note=self.env._("%(partner)s promised %(amount)s by %(date)s for %(invoices)s.",
+                            partner=partner.display_name, amount=currency.format(amount), date=promise_date,
+                            invoices=", ".join(invoices.mapped("name"))),
+            user_id=(profile.collector_id or company.partner_id.user_ids[:1] or self.env.ref("base.user_root")).id,
+        )
+        return promise
 
     def _break(self):
         self.ensure_one()

@@ -76,6 +76,14 @@ class ResCompany(models.Model):
         string="Collections Links Last (days)", default=30,
         help="How long a link to a customer's collections page, sent in reminders, opens it without a password.",
     )
+    cobranza_portal_promise_min_percent = fields.Float(
+        string="Portal Promises: Minimum Share (%)", default=25.0,
+        help="A promise a customer makes in the portal covers at least this share of the invoices chosen.",
+    )
+    cobranza_portal_promise_max_open = fields.Integer(
+        string="Portal Promises: Open at Most", default=1,
+        help="How many open promises a customer may have when making one in the portal.",
+    )
     cobranza_collector_import = fields.Boolean(
         string="Collectors Import Bank Collections",
         help="Collectors may import bank collection files, for the customers of their own portfolio.",
@@ -100,6 +108,12 @@ class ResCompany(models.Model):
                         setting=self._fields[field_name].get_description(self.env)["string"],
                         company=company.name, value=company[field_name],
                     ))
+            if not 0 <= company.cobranza_portal_promise_min_percent <= 100 \
+                    or company.cobranza_portal_promise_max_open < 0:
+                raise ValidationError(self.env._(
+                    "Portal promises of %(company)s: the minimum share is a percentage (0-100) and the number of "
+                    "open promises cannot be negative.", company=company.name,
+                ))
             if not 1 <= company.cobranza_portal_link_days <= 365:
                 raise ValidationError(self.env._(
                     "Collections links of %(company)s must last between 1 and 365 days (%(value)s).",

@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from odoo import Command, fields
+from odoo import Command, fields, http
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, new_test_user, tagged
 
@@ -124,3 +124,119 @@ class TestCollectionsPortal(DunningCommon, HttpCase):
             self.Link.with_user(self.manager).create({"partner_id": self.customer.id, "company_id": self.company.id,
                                                       "token": "x" * 43, "expires_at": fields.Datetime.now()})
         self.assertEqual(link.state, "valid")
+
+
+@tagged("post_install", "-at_install")
+class TestPortalPromiseAndDispute(DunningCommon, HttpCase):
+    """Promises and disputes the customer records on the page, checked on the server."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.overdue = cls._invoice(cls.customer, 400.0, days_overdue=20)
+        cls.second = cls._invoice(cls.customer, 100.0, days_overdue=5)
+        cls.theirs = cls._invoice(cls.other_customer, 999.0, days_overdue=20)
+        cls.link = cls.env["cobranza.portal.token"]._issue(cls.customer, cls.company)
+        cls.company.cobranza_portal_promise_min_percent = 50.0
+
+    def setUp(self):
+        super().setUp()
+        self.authenticate(None, None)  # a visitor's session (no user): the link is what opens the page
+
+    def _post(self, route, invoices, files=None, **values):
+        response = self.url_open(route, data={
+            "csrf_token": http.Request.csrf_token(self), "token": self.link.token, "company_id": self.company.id,
+            "invoice_ids": invoices.ids, **values,
+        }, files=files, allow_redirects=False)
+        return response
+
+    def test_promise_from_the_portal_pauses_dunning_and_tells_the_collector(self):
+        day = self.today + timedelta(days=10)
+        response = self._post("/my/collections/promise", self.overdue | self.second, promise_date=str(day),
+                              amount="300")
+        self.assertIn(response.status_code, (302, 303), response.text[:500])
+        self.assertIn("message=promise", response.headers["Location"])
+        self.env.invalidate_all()
+        promise = self.env["cobranza.promise"].search([("partner_id", "=", self.customer.id)])
+        self.assertEqual((promise.amount, promise.promise_date, promise.move_ids, promise.state),
+                         (300.0, day, self.overdue | self.second, "open"))
+        self.assertEqual(promise.collector_id, self.collector)
+        activity = self.customer.activity_ids.filtered(lambda a: a.summary == "Promise to pay from the portal")
+        self.assertEqual(activity.user_id, self.collector)
+        self._run()
+        self.assertFalse(self._comms(), "the next run skips the promised invoices")
+
+    def test_promise_limits_and_tampering_are_refused(self):
+        count = self.env["cobranza.promise"].search_count([])
+        day = str(self.today + timedelta(days=10))
+        cases = [
+            (self.overdue, {"promise_date": day, "amount": "100"}, "Promise an amount from"),  # under 50 %
+            (self.overdue, {"promise_date": day, "amount": "5000"}, "Promise an amount from"),  # over the debt
+            (self.overdue, {"promise_date": str(self.today - timedelta(days=1)), "amount": "400"}, "Choose a date"),
+            (self.overdue, {"promise_date": str(self.today + timedelta(days=400)), "amount": "400"}, "Choose a date"),
+            (self.overdue, {"promise_date": "mañana", "amount": "400"}, "Give the date and the amount"),
+            (self.theirs, {"promise_date": day, "amount": "999"}, "Choose among your open invoices"),
+            (self.overdue | self.theirs, {"promise_date": day, "amount": "999"}, "Choose among your open invoices"),
+        ]
+        for invoices, values, message in cases:
+            response = self._post("/my/collections/promise", invoices, **values)
+            self.assertEqual(response.status_code, 400, values)
+            self.assertIn(message, response.text)
+        self.assertEqual(self.env["cobranza.promise"].search_count([]), count, "nothing recorded")
+        # a second open promise is refused (one at most by default)
+        self.assertIn(self._post("/my/collections/promise", self.overdue, promise_date=day, amount="400").status_code,
+                      (302, 303))
+        response = self._post("/my/collections/promise", self.second, promise_date=day, amount="100")
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("already have an open promise", response.text)
+
+    def test_without_csrf_or_with_a_dead_link_nothing_is_recorded(self):
+        response = self.url_open("/my/collections/promise", data={
+            "token": self.link.token, "company_id": self.company.id, "invoice_ids": self.overdue.ids,
+            "promise_date": str(self.today + timedelta(days=3)), "amount": "400",
+        }, allow_redirects=False)
+        self.assertNotIn(response.status_code, (200, 302, 303))
+        self.link.sudo().expires_at = fields.Datetime.now() - timedelta(minutes=1)
+        response = self._post("/my/collections/promise", self.overdue, promise_date=str(self.today), amount="400")
+        self.assertIn(response.status_code, (302, 303))
+        self.assertFalse(self.env["cobranza.promise"].search([("partner_id", "=", self.customer.id)]))
+
+    def test_dispute_with_an_attachment(self):
+        reason = self.env.ref("cobranza_mgmt.cobranza_dispute_reason_not_received")
+        response = self._post("/my/collections/dispute", self.overdue, reason_id=reason.id,
+                              comment="La mercancía llegó incompleta",
+                              files={"attachments": ("remito.pdf", b"%PDF-1.4 remito", "application/pdf")})
+        self.assertIn(response.status_code, (302, 303), response.text[:500])
+        self.env.invalidate_all()  # the request wrote through its own environment
+        self.assertTrue(self.overdue.cobranza_is_disputed)
+        self.assertIn("La mercancía llegó incompleta", self.overdue.cobranza_dispute_reason)
+        self.assertFalse(self.second.cobranza_is_disputed)
+        message = self.overdue.message_ids.filtered(lambda m: "customer portal" in (m.body or ""))
+        self.assertEqual(message.attachment_ids.mapped("name"), ["remito.pdf"])
+        self.assertEqual(message.attachment_ids.mimetype, "application/pdf")
+        activity = self.overdue.activity_ids.filtered(lambda a: a.summary == "Dispute from the portal: resolve it")
+        self.assertEqual(activity.user_id, self.collector)
+        page = self.url_open(f"/my/collections?token={self.link.token}").text
+        self.assertIn("o_cobranza_disputed", page)
+        self._run()
+        self.assertNotIn(self.overdue, self._comms().move_ids, "the disputed invoice left dunning")
+
+    def test_a_file_that_could_run_in_a_browser_is_kept_as_a_download(self):
+        reason = self.env.ref("cobranza_mgmt.cobranza_dispute_reason_other")
+        svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+        response = self._post("/my/collections/dispute", self.overdue, reason_id=reason.id,
+                              files={"attachments": ("factura.svg", svg, "image/svg+xml")})
+        self.assertIn(response.status_code, (302, 303))
+        attachment = self.env["ir.attachment"].search([("res_model", "=", "account.move"),
+                                                       ("res_id", "=", self.overdue.id), ("name", "=", "factura.svg")])
+        self.assertIn(attachment.mimetype, ("application/octet-stream", "text/plain"), "never served as SVG")
+
+    def test_dispute_of_another_customers_invoice_is_refused(self):
+        reason = self.env.ref("cobranza_mgmt.cobranza_dispute_reason_amount")
+        response = self._post("/my/collections/dispute", self.theirs, reason_id=reason.id)
+        self.assertEqual(response.status_code, 400)
+        self.assertFalse(self.theirs.cobranza_is_disputed)
+        response = self._post("/my/collections/dispute", self.overdue, reason_id="0")
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("Choose the reason", response.text)
+        self.assertFalse(self.overdue.cobranza_is_disputed)
