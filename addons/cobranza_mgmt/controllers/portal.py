@@ -100,6 +100,9 @@ class CobranzaPortal(CustomerPortal):
             if not link:
                 return None
             link.last_used_at = fields.Datetime.now()
+            if request.env.user._is_public() and link.partner_id.lang:
+                # the page speaks the language of the reminder that linked to it
+                request.update_context(lang=link.partner_id.lang)
             return link.partner_id.commercial_partner_id, link.company_id, link
         user = request.env.user
         if user._is_public():
@@ -107,6 +110,7 @@ class CobranzaPortal(CustomerPortal):
         return user.partner_id.commercial_partner_id, user.company_ids, None
 
     def _cobranza_collections_values(self, partner, companies, token):
+        partner = partner.with_env(request.env)  # in the page's language (a link speaks the customer's)
         Communication = request.env["cobranza.communication"].sudo()
         Agreement = request.env["cobranza.agreement"].sudo()
         sections = []

@@ -75,6 +75,13 @@ class TestCollectionsPortal(DunningCommon, HttpCase):
         self.assertIn(self.overdue.name, text)
         self.assertNotIn(self.theirs.name, text)
 
+    def test_the_link_speaks_the_customers_language(self):
+        self._speak_spanish(self.customer)
+        link = self.Link._issue(self.customer, self.company)
+        _response, text = self._page(f"/my/collections?token={link.token}")
+        for spanish in ("Mi estado de cuenta", "Total adeudado", "Facturas abiertas", "Promesa de pago", "No vencido"):
+            self.assertIn(spanish, text)
+
     def test_expired_revoked_and_unknown_links_open_nothing(self):
         link = self.Link._issue(self.customer, self.company)
         token = link.token
