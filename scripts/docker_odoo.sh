@@ -18,4 +18,4 @@ if [ "$installed" = "1" ]; then
     exec odoo "${args[@]}"
 fi
 echo "cobranza: creating database $db with cobranza_mgmt and demo data"
-exec odoo "${args[@]}" --init=cobranza_mgmt,cobranza_mgmt_sale --without-demo=
+exec odoo "${args[@]}" --init=cobranza_mgmt,cobranza_mgmt_sale,payment_demo --without-demo=

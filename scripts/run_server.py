@@ -17,7 +17,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import pglocal
-from run_tests import MODULES, ROOT, check_odoo, die, ensure_postgres, odoo_command, pg_connect, say, write_config
+from run_tests import (
+    DEMO_MODULES,
+    MODULES,
+    ROOT,
+    check_odoo,
+    die,
+    ensure_postgres,
+    odoo_command,
+    pg_connect,
+    say,
+    write_config,
+)
 
 
 def port_is_free(port):
@@ -71,9 +82,10 @@ def main():
     workdir.mkdir(parents=True, exist_ok=True)
     config = write_config(workdir, params, dbname, http_port=port, max_cron_threads=1)
     if not module_installed(params, dbname):
-        say(f"creating database {dbname} with {', '.join(MODULES)} and demo data (a minute or two)")
+        say(f"creating database {dbname} with {', '.join(MODULES + DEMO_MODULES)} and demo data (a minute or two)")
         created = subprocess.run(
-            odoo_command(config, "-d", dbname, "-i", ",".join(MODULES), "--without-demo=", "--stop-after-init",
+            odoo_command(config, "-d", dbname, "-i", ",".join(MODULES + DEMO_MODULES), "--without-demo=",
+                         "--stop-after-init",
                          "--log-level=warn"),
             check=False,
         )

@@ -27,6 +27,8 @@ import pglocal
 ROOT = Path(__file__).resolve().parent.parent
 ADDONS = ROOT / "addons"
 MODULES = ["cobranza_mgmt", "cobranza_mgmt_sale"]
+# Odoo's demo payment provider: the tests (and the demo database) pay invoices online through it.
+DEMO_MODULES = ["payment_demo"]
 LOG_PROBLEM = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ (WARNING|ERROR|CRITICAL) ")
 
 
@@ -115,11 +117,11 @@ def odoo_command(config, *args):
 
 
 def install(config, dbname, workdir):
-    say(f"installing {', '.join(MODULES)} with demo data into {dbname}")
+    say(f"installing {', '.join(MODULES + DEMO_MODULES)} with demo data into {dbname}")
     log = workdir / "install.log"
     with log.open("w") as out:
         result = subprocess.run(
-            odoo_command(config, "-d", dbname, "-i", ",".join(MODULES), "--stop-after-init",
+            odoo_command(config, "-d", dbname, "-i", ",".join(MODULES + DEMO_MODULES), "--stop-after-init",
                          "--log-level=info", "--without-demo="),
             stdout=out, stderr=subprocess.STDOUT, check=False,
         )

@@ -6,7 +6,7 @@
     "author": "cobranza_mgmt developers",
     "website": "https://github.com/cobranza-mgmt/cobranza_mgmt",
     "license": "LGPL-3",
-    "depends": ["account", "mail", "portal"],
+    "depends": ["account", "account_payment", "mail", "portal"],
     "data": [
         "security/cobranza_security.xml",
         "security/ir.model.access.csv",

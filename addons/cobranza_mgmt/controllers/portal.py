@@ -2,17 +2,17 @@ import binascii
 
 from werkzeug.urls import url_encode
 
-from odoo import fields
-from odoo.addons.portal.controllers.portal import CustomerPortal
+from odoo import Command, fields
+from odoo.addons.payment.controllers.portal import PaymentPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
-from odoo.exceptions import AccessError, MissingError, UserError
+from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.http import content_disposition, request, route
 
 PORTAL_STATES = ("proposed", "active", "completed", "broken")
 
 
-class CobranzaPortal(CustomerPortal):
-    """The customer's payment agreements in the portal; a proposed one is accepted by signing it."""
+class CobranzaPortal(PaymentPortal):
+    """The customer's collections page and payment agreements in the portal."""
 
     def _cobranza_agreement_domain(self):
         partner = request.env.user.partner_id
@@ -147,7 +147,8 @@ class CobranzaPortal(CustomerPortal):
             return request.redirect("/web/login?redirect=/my/collections")
         partner, companies, _link = access
         values = self._cobranza_collections_values(partner, companies, token)
-        values["message"] = {"promise": request.env._("Thank you: your promise to pay was recorded."),
+        values["message"] = {"paid": request.env._("Thank you: your payment was received."),
+                             "promise": request.env._("Thank you: your promise to pay was recorded."),
                              "dispute": request.env._("Your dispute was sent: we will look into it and reply.")
                              }.get(message)
         return request.render("cobranza_mgmt.portal_my_collections", values)
@@ -220,3 +221,74 @@ class CobranzaPortal(CustomerPortal):
             ("Content-Type", mimetype),
             ("Content-Disposition", content_disposition(f"{name}.{kind}")),
         ])
+
+    # ------------------------------------------------------------------ paying online
+
+    def _cobranza_to_pay(self, token, company_id, invoice_ids):
+        """(partner, company, invoices sudo) the authenticated customer pays; UserError otherwise."""
+        access = self._cobranza_collections_access(token)
+        if access is None:
+            raise UserError(request.env._("This link has expired."))
+        partner, companies, _link = access
+        company = companies.filtered(lambda c: str(c.id) == str(company_id))[:1]
+        try:
+            ids = [int(value) for value in invoice_ids]
+        except (TypeError, ValueError):
+            ids = []
+        invoices = request.env["account.move"].sudo().browse(ids).exists()
+        if not company:
+            raise UserError(request.env._("Choose among your open invoices."))
+        invoices = invoices._cobranza_portal_open(partner, company)
+        if len(invoices.currency_id) > 1:
+            raise UserError(request.env._("Choose invoices of one currency."))
+        return partner, company, invoices
+
+    @route(["/my/collections/pay"], type="http", auth="public", methods=["POST"], website=True, sitemap=False)
+    def portal_my_collections_pay(self, token=None, company_id=None, **kw):
+        """The payment form (Odoo's, with the company's providers) for the invoices chosen on the page."""
+        ids = request.httprequest.form.getlist("invoice_ids")
+        try:
+            partner, company, invoices = self._cobranza_to_pay(token, company_id, ids)
+        except UserError as error:
+            access = self._cobranza_collections_access(token)
+            if access is None:
+                return request.redirect("/my/collections")
+            values = self._cobranza_collections_values(access[0], access[1], token)
+            values["error"] = error.args[0]
+            return request.render("cobranza_mgmt.portal_my_collections", values, status=400)
+        amount = sum(invoices.mapped("amount_residual"))
+        currency = invoices.currency_id
+        reference = invoices.name if len(invoices) == 1 else company.get_next_batch_payment_communication()
+        link = {"token": token} if token else {}
+        query = url_encode({**link, "company_id": company.id, "invoice_ids": ",".join(map(str, invoices.ids))})
+        values = self._get_common_page_view_values(invoices_data={
+            "partner": partner, "company": company, "total_amount": amount, "currency": currency,
+            "amount_residual": amount, "payment_reference": reference,
+            "landing_route": "/my/collections?" + url_encode({**link, "message": "paid"}),
+            "transaction_route": f"/my/collections/transaction?{query}",
+        })
+        values.update(page_name="cobranza_collections", amount=amount, invoices=invoices, payment={
+            "date": fields.Date.context_today(request.env.user), "reference": reference, "amount": amount,
+            "currency": currency,
+        })
+        return request.render("account_payment.portal_overdue_invoices_page", values)
+
+    @route(["/my/collections/transaction"], type="json", auth="public")
+    def portal_my_collections_transaction(self, **kwargs):
+        """A draft transaction for the invoices chosen, of their residual whatever amount is sent: the
+        payment is reconciled with them once done (account_payment)."""
+        args = request.httprequest.args
+        try:
+            partner, _company, invoices = self._cobranza_to_pay(
+                args.get("token"), args.get("company_id"), (args.get("invoice_ids") or "").split(","))
+        except UserError as error:
+            raise ValidationError(error.args[0]) from error
+        self._validate_transaction_kwargs(kwargs)
+        kwargs.update({
+            "amount": sum(invoices.mapped("amount_residual")), "currency_id": invoices.currency_id.id,
+            "partner_id": (partner if request.env.user._is_public() else request.env.user.partner_id).id,
+            "reference_prefix": invoices.name if len(invoices) == 1 else None,
+        })
+        tx_sudo = self._create_transaction(custom_create_values={"invoice_ids": [Command.set(invoices.ids)]},
+                                           **kwargs)
+        return tx_sudo._get_processing_values()

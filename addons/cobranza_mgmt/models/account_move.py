@@ -79,16 +79,22 @@ class AccountMove(models.Model):
                                                  user=self.env.user.name, reason=reason))
         return True
 
+    def _cobranza_portal_open(self, partner, company):
+        """These invoices as superuser, when they are all open posted customer invoices of ``partner``
+        (the customer the portal authenticated) in ``company``; else a UserError."""
+        invoices = self.sudo()
+        if not invoices or invoices.filtered(lambda move: (
+                move.move_type != "out_invoice" or move.state != "posted" or move.amount_residual <= 0
+                or move.commercial_partner_id != partner.commercial_partner_id or move.company_id != company)):
+            raise UserError(self.env._("Choose among your open invoices."))
+        return invoices
+
     def _cobranza_portal_dispute(self, partner, company, reason, comment, files):
         """The customer disputes these invoices in the portal: they leave dunning (as a collector's
         dispute), the reason, comment and files (name, content) are on each invoice, and the collector
         gets a task to resolve it. ``partner`` is the customer the caller authenticated."""
         partner = partner.commercial_partner_id
-        invoices = self.sudo()
-        if not invoices or invoices.filtered(lambda move: (
-                move.move_type != "out_invoice" or move.state != "posted" or move.amount_residual <= 0
-                or move.commercial_partner_id != partner or move.company_id != company)):
-            raise UserError(self.env._("Choose among your open invoices."))
+        invoices = self._cobranza_portal_open(partner, company)
         if not reason:
             raise UserError(self.env._("Choose the reason of the dispute."))
         if len(files) > 5 or any(len(content) > 10 * 1024 * 1024 for _name, content in files):

@@ -165,11 +165,7 @@ class CobranzaPromise(models.Model):
         ``partner`` is the customer the caller authenticated (signed in or by its link)."""
         partner = partner.commercial_partner_id
         today = fields.Date.context_today(self)
-        invoices = invoices.sudo()
-        if not invoices or invoices.filtered(lambda move: (
-                move.move_type != "out_invoice" or move.state != "posted" or move.amount_residual <= 0
-                or move.commercial_partner_id != partner or move.company_id != company)):
-            raise UserError(self.env._("Choose among your open invoices."))
+        invoices = invoices._cobranza_portal_open(partner, company)
         currency = invoices.currency_id
         if len(currency) > 1:
             raise UserError(self.env._("Choose invoices of one currency."))

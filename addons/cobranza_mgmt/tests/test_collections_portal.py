@@ -1,3 +1,4 @@
+import json
 from datetime import timedelta
 
 from odoo import Command, fields, http
@@ -247,3 +248,69 @@ class TestPortalPromiseAndDispute(DunningCommon, HttpCase):
         self.assertEqual(response.status_code, 400)
         self.assertIn("Choose the reason", response.text)
         self.assertFalse(self.overdue.cobranza_is_disputed)
+
+
+@tagged("post_install", "-at_install")
+class TestPortalPayment(DunningCommon, HttpCase):
+    """Paying chosen invoices from the page through Odoo's payment flow (the demo provider)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.first = cls._invoice(cls.customer, 300.0, days_overdue=20)
+        cls.second = cls._invoice(cls.customer, 200.0, days_overdue=5)
+        cls.third = cls._invoice(cls.customer, 50.0, days_overdue=1)
+        cls.theirs = cls._invoice(cls.other_customer, 999.0, days_overdue=20)
+        cls.link = cls.env["cobranza.portal.token"]._issue(cls.customer, cls.company)
+        base = cls.env.ref("payment.payment_provider_demo").sudo()
+        cls.provider = base if base.company_id == cls.company else base.copy({"company_id": cls.company.id})
+        cls.provider.write({"state": "test", "is_published": True})
+        cls.provider.payment_method_ids.active = True
+        cls.method = cls.provider.payment_method_ids[:1]
+
+    def setUp(self):
+        super().setUp()
+        self.authenticate(None, None)
+
+    def _transaction(self, invoices, amount):
+        query = f"token={self.link.token}&company_id={self.company.id}&invoice_ids={','.join(map(str, invoices.ids))}"
+        response = self.url_open(f"/my/collections/transaction?{query}", data=json.dumps({
+            "jsonrpc": "2.0", "method": "call", "id": 1, "params": {
+                "provider_id": self.provider.id, "payment_method_id": self.method.id, "token_id": None,
+                "amount": amount, "flow": "direct", "tokenization_requested": False,
+                "landing_route": "/my/collections", "is_validation": False,
+            }}), headers={"Content-Type": "application/json"})
+        return response.json()
+
+    def test_pay_two_invoices_online(self):
+        page = self.url_open("/my/collections/pay", data={
+            "csrf_token": http.Request.csrf_token(self), "token": self.link.token, "company_id": self.company.id,
+            "invoice_ids": (self.first | self.second).ids,
+        })
+        self.assertEqual(page.status_code, 200)
+        self.assertIn("o_payment_form", page.text)
+        self.assertIn("/my/collections/transaction", page.text)
+        result = self._transaction(self.first | self.second, amount=1.0)  # the amount sent is not trusted
+        self.assertNotIn("error", result, result)
+        reference = result["result"]["reference"]
+        transaction = self.env["payment.transaction"].sudo().search([("reference", "=", reference)])
+        self.assertEqual((transaction.amount, transaction.invoice_ids), (500.0, self.first | self.second))
+        self.assertEqual(transaction.partner_id, self.customer)
+        self.url_open("/payment/demo/simulate_payment", data=json.dumps({
+            "jsonrpc": "2.0", "method": "call", "id": 2, "params": {
+                "reference": reference, "payment_details": "4242", "simulated_state": "done",
+            }}), headers={"Content-Type": "application/json"})
+        self.env.invalidate_all()
+        self.assertEqual(transaction.state, "done")
+        transaction._post_process()
+        self.assertEqual((self.first.amount_residual, self.second.amount_residual, self.third.amount_residual),
+                         (0.0, 0.0, 50.0))
+        self.assertIn(self.first.payment_state, ("paid", "in_payment"))
+
+    def test_another_customers_invoice_or_a_dead_link_cannot_be_paid(self):
+        result = self._transaction(self.first | self.theirs, amount=1299.0)
+        self.assertIn("error", result)
+        self.link.sudo().revoked_at = fields.Datetime.now()
+        result = self._transaction(self.first, amount=300.0)
+        self.assertIn("error", result)
+        self.assertFalse(self.env["payment.transaction"].sudo().search([("invoice_ids", "in", self.first.ids)]))
