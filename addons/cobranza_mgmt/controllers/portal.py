@@ -153,6 +153,18 @@ class CobranzaPortal(PaymentPortal):
                              }.get(message)
         return request.render("cobranza_mgmt.portal_my_collections", values)
 
+    def _cobranza_chosen(self, companies, company_id, invoice_ids):
+        """The company (one of the customer's) and the invoices (as superuser, not yet checked) a form
+        names; the models check that the invoices are the customer's."""
+        company = companies.filtered(lambda c: str(c.id) == str(company_id))[:1]
+        if not company:
+            raise UserError(request.env._("Choose among your open invoices."))
+        try:
+            ids = [int(value) for value in invoice_ids]
+        except (TypeError, ValueError):
+            ids = []
+        return company, request.env["account.move"].sudo().browse(ids).exists()
+
     def _cobranza_portal_request(self, token, company_id, invoice_ids, action):
         """Run ``action(partner, company, invoices)`` for the authenticated customer; back to the page
         with a message, or the page again with the error (HTTP 400) and nothing recorded."""
@@ -160,15 +172,8 @@ class CobranzaPortal(PaymentPortal):
         if access is None:
             return request.redirect("/my/collections" + (f"?{url_encode({'token': token})}" if token else ""))
         partner, companies, _link = access
-        company = companies.filtered(lambda c: str(c.id) == str(company_id))[:1]
         try:
-            ids = [int(value) for value in invoice_ids]
-        except (TypeError, ValueError):
-            ids = []
-        invoices = request.env["account.move"].sudo().browse(ids).exists()
-        try:
-            if not company:
-                raise UserError(request.env._("Choose among your open invoices."))
+            company, invoices = self._cobranza_chosen(companies, company_id, invoice_ids)
             with request.env.cr.savepoint():
                 code = action(partner, company, invoices)
         except UserError as error:
@@ -230,14 +235,7 @@ class CobranzaPortal(PaymentPortal):
         if access is None:
             raise UserError(request.env._("This link has expired."))
         partner, companies, _link = access
-        company = companies.filtered(lambda c: str(c.id) == str(company_id))[:1]
-        try:
-            ids = [int(value) for value in invoice_ids]
-        except (TypeError, ValueError):
-            ids = []
-        invoices = request.env["account.move"].sudo().browse(ids).exists()
-        if not company:
-            raise UserError(request.env._("Choose among your open invoices."))
+        company, invoices = self._cobranza_chosen(companies, company_id, invoice_ids)
         invoices = invoices._cobranza_portal_open(partner, company)
         if len(invoices.currency_id) > 1:
             raise UserError(request.env._("Choose invoices of one currency."))

@@ -134,22 +134,30 @@ class TestCollectionsPortal(DunningCommon, HttpCase):
         self.assertEqual(link.state, "valid")
 
 
+class PortalLinkCommon(DunningCommon, HttpCase):
+    """A visitor with the customer's link, two open invoices of the customer and one of another."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.overdue = cls._invoice(cls.customer, 300.0, days_overdue=20)
+        cls.second = cls._invoice(cls.customer, 200.0, days_overdue=5)
+        cls.theirs = cls._invoice(cls.other_customer, 999.0, days_overdue=20)
+        cls.link = cls.env["cobranza.portal.token"]._issue(cls.customer, cls.company)
+
+    def setUp(self):
+        super().setUp()
+        self.authenticate(None, None)  # a visitor's session (no user): the link is what opens the page
+
+
 @tagged("post_install", "-at_install")
-class TestPortalPromiseAndDispute(DunningCommon, HttpCase):
+class TestPortalPromiseAndDispute(PortalLinkCommon):
     """Promises and disputes the customer records on the page, checked on the server."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.overdue = cls._invoice(cls.customer, 400.0, days_overdue=20)
-        cls.second = cls._invoice(cls.customer, 100.0, days_overdue=5)
-        cls.theirs = cls._invoice(cls.other_customer, 999.0, days_overdue=20)
-        cls.link = cls.env["cobranza.portal.token"]._issue(cls.customer, cls.company)
         cls.company.cobranza_portal_promise_min_percent = 50.0
-
-    def setUp(self):
-        super().setUp()
-        self.authenticate(None, None)  # a visitor's session (no user): the link is what opens the page
 
     def _post(self, route, invoices, files=None, **values):
         response = self.url_open(route, data={
@@ -192,7 +200,7 @@ class TestPortalPromiseAndDispute(DunningCommon, HttpCase):
             self.assertIn(message, response.text)
         self.assertEqual(self.env["cobranza.promise"].search_count([]), count, "nothing recorded")
         # a second open promise is refused (one at most by default)
-        self.assertIn(self._post("/my/collections/promise", self.overdue, promise_date=day, amount="400").status_code,
+        self.assertIn(self._post("/my/collections/promise", self.overdue, promise_date=day, amount="300").status_code,
                       (302, 303))
         response = self._post("/my/collections/promise", self.second, promise_date=day, amount="100")
         self.assertEqual(response.status_code, 400)
@@ -251,26 +259,19 @@ class TestPortalPromiseAndDispute(DunningCommon, HttpCase):
 
 
 @tagged("post_install", "-at_install")
-class TestPortalPayment(DunningCommon, HttpCase):
+class TestPortalPayment(PortalLinkCommon):
     """Paying chosen invoices from the page through Odoo's payment flow (the demo provider)."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.first = cls._invoice(cls.customer, 300.0, days_overdue=20)
-        cls.second = cls._invoice(cls.customer, 200.0, days_overdue=5)
+        cls.first = cls.overdue
         cls.third = cls._invoice(cls.customer, 50.0, days_overdue=1)
-        cls.theirs = cls._invoice(cls.other_customer, 999.0, days_overdue=20)
-        cls.link = cls.env["cobranza.portal.token"]._issue(cls.customer, cls.company)
         base = cls.env.ref("payment.payment_provider_demo").sudo()
         cls.provider = base if base.company_id == cls.company else base.copy({"company_id": cls.company.id})
         cls.provider.write({"state": "test", "is_published": True})
         cls.provider.payment_method_ids.active = True
         cls.method = cls.provider.payment_method_ids[:1]
-
-    def setUp(self):
-        super().setUp()
-        self.authenticate(None, None)
 
     def _transaction(self, invoices, amount):
         query = f"token={self.link.token}&company_id={self.company.id}&invoice_ids={','.join(map(str, invoices.ids))}"
