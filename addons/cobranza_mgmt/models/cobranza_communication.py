@@ -8,6 +8,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 import lxml.html
+from werkzeug.urls import url_encode
 
 from odoo import Command, api, fields, models
 from odoo.tools import SQL, config, format_amount, format_date
@@ -110,6 +111,19 @@ class CobranzaCommunication(models.Model):
         string="Account Statement Link", compute="_compute_collections_url",
         help="The link, in the reminders, that opens the customer's account statement page without a password.",
     )
+
+    whatsapp_url = fields.Char(
+        string="WhatsApp Link", compute="_compute_whatsapp_url",
+        help="Click-to-chat with the company's collections number, the reminder's reference written.",
+    )
+
+    @api.depends("company_id.cobranza_whatsapp_number")
+    def _compute_whatsapp_url(self):
+        for communication in self:
+            number = re.sub(r"\D", "", communication.company_id.cobranza_whatsapp_number or "")
+            communication.whatsapp_url = "https://wa.me/{}?{}".format(number, url_encode({
+                "text": self.env._("About %(reference)s: ", reference=communication._document_reference()),
+            })) if number and communication.id else False
 
     @api.depends("partner_id", "company_id")
     def _compute_collections_url(self):
@@ -439,10 +453,20 @@ class CobranzaCommunication(models.Model):
                         )
                 except Exception as error:  # noqa: BLE001 - one customer's failure must not stop the others
                     communication._fail(str(error))
+            self._thread_on_customers()
             return
         by_res_id = {mail.res_id: mail for mail in mails}
         for communication in self:
             communication.mail_id = by_res_id.get(communication.id)
+        self._thread_on_customers()
+
+    def _thread_on_customers(self):
+        """Each reminder e-mail is a message of its customer's chatter, so the customer's reply (Odoo's
+        mail gateway routes it by the In-Reply-To of the reply) lands there for the collector."""
+        for partner, communications in self.filtered("mail_id").grouped("partner_id").items():
+            communications.mail_id.mail_message_id.sudo().write({
+                "model": "res.partner", "res_id": partner.commercial_partner_id.id,
+            })
 
     def _deliver_documents(self):
         """Letters or case files (one channel, one company): many per wkhtmltopdf call, one PDF each."""

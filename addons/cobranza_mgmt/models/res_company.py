@@ -84,6 +84,11 @@ class ResCompany(models.Model):
         string="Portal Promises: Open at Most", default=1,
         help="How many open promises a customer may have when making one in the portal.",
     )
+    cobranza_whatsapp_number = fields.Char(
+        string="Collections WhatsApp Number",
+        help="Where customers can write to the collections team: reminders offer a WhatsApp link to it, with the "
+             "reminder's reference already written.",
+    )
     cobranza_collector_import = fields.Boolean(
         string="Collectors Import Bank Collections",
         help="Collectors may import bank collection files, for the customers of their own portfolio.",

@@ -9,6 +9,7 @@ class ResConfigSettings(models.TransientModel):
     cobranza_grace_days = fields.Integer(related="company_id.cobranza_grace_days", readonly=False)
     cobranza_collector_import = fields.Boolean(related="company_id.cobranza_collector_import", readonly=False)
     cobranza_portal_link_days = fields.Integer(related="company_id.cobranza_portal_link_days", readonly=False)
+    cobranza_whatsapp_number = fields.Char(related="company_id.cobranza_whatsapp_number", readonly=False)
     cobranza_portal_promise_min_percent = fields.Float(related="company_id.cobranza_portal_promise_min_percent",
                                                        readonly=False)
     cobranza_portal_promise_max_open = fields.Integer(related="company_id.cobranza_portal_promise_max_open",

@@ -315,3 +315,41 @@ class TestPortalPayment(PortalLinkCommon):
         result = self._transaction(self.first, amount=300.0)
         self.assertIn("error", result)
         self.assertFalse(self.env["payment.transaction"].sudo().search([("invoice_ids", "in", self.first.ids)]))
+
+
+@tagged("post_install", "-at_install")
+class TestReplyChannel(DunningCommon):
+    """A reminder carries its way back: the reply lands in the customer's chatter, WhatsApp where configured."""
+
+    def test_a_reply_to_a_reminder_lands_in_the_customers_chatter(self):
+        self._invoice(self.customer, 700.0, days_overdue=20)
+        self._run()
+        mail = self._comms(channel="email").mail_id
+        self.assertEqual((mail.model, mail.res_id), ("res.partner", self.customer.id))
+        reply = (
+            f"From: Tesorería Río Bravo <pagos@riobravo.example.com>\r\n"
+            f"To: {mail.reply_to or 'cobranza@example.com'}\r\n"
+            f"Subject: Re: {mail.subject}\r\n"
+            f"Message-ID: <respuesta-1@riobravo.example.com>\r\n"
+            f"In-Reply-To: {mail.message_id}\r\nReferences: {mail.message_id}\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+            "Pagaremos el viernes la factura vencida.\r\n"
+        )
+        self.env["mail.thread"].message_process(None, reply.encode())
+        self.assertTrue(any("Pagaremos el viernes" in (message.body or "") for message in self.customer.message_ids))
+
+    def test_whatsapp_link_with_the_reference_where_a_number_is_set(self):
+        self._invoice(self.customer, 700.0, days_overdue=20)
+        self.company.cobranza_whatsapp_number = "+57 300 123 4567"
+        self._speak_spanish(self.customer)
+        self._run()
+        communication = self._comms(channel="email")
+        body = communication.mail_id.body_html
+        self.assertIn("https://wa.me/573001234567?text=Sobre+REM-", body, "in the customer's language")
+        self.assertIn("escríbanos por WhatsApp", body)
+        self.assertIn(communication._document_reference(), communication.whatsapp_url.replace("%2F", "/"))
+
+    def test_no_whatsapp_line_without_a_number(self):
+        self._invoice(self.customer, 700.0, days_overdue=20)
+        self._run()
+        self.assertNotIn("wa.me", self._comms(channel="email").mail_id.body_html)
