@@ -130,10 +130,14 @@ class CobranzaCommunication(models.Model):
         """A valid link of the customer (made once and reused while it lasts), for those who send its
         reminders: the run and delivery, collectors and managers."""
         allowed = self.env.su or self.env.user.has_group("cobranza_mgmt.cobranza_mgmt_group_collector")
-        Link = self.env["cobranza.portal.token"]
-        for communication in self:
-            communication.collections_url = Link._issue(communication.partner_id, communication.company_id)._url() \
-                if allowed and communication.partner_id and communication.company_id else False
+        self.collections_url = False
+        if not allowed:
+            return
+        # a delivery batch renders many reminders: their links in one search (and one create) per company
+        for company, communications in self.filtered("partner_id").grouped("company_id").items():
+            links = self.env["cobranza.portal.token"]._issue_many(communications.partner_id, company)
+            for communication in communications:
+                communication.collections_url = links[communication.partner_id.commercial_partner_id.id]._url()
 
     @api.depends("partner_id", "level_id", "channel", "date")
     def _compute_name(self):

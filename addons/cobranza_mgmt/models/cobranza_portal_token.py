@@ -55,14 +55,25 @@ class CobranzaPortalToken(models.Model):
         caller has checked that this customer's link may be given (a reminder the run sends, a
         collector's action)."""
         partner = partner.commercial_partner_id
+        return self._issue_many(partner, company)[partner.id]
+
+    @api.model
+    def _issue_many(self, partners, company):
+        """{commercial partner id: valid link} for many customers at once: one search, one create."""
+        partners = partners.commercial_partner_id
         now = fields.Datetime.now()
-        links = self.sudo().search([("partner_id", "=", partner.id), ("company_id", "=", company.id),
-                                    ("revoked_at", "=", False), ("expires_at", ">", now + timedelta(days=7))],
-                                   limit=1)
-        return links or self.sudo().create({
+        links = {}
+        for link in self.sudo().search([("partner_id", "in", partners.ids), ("company_id", "=", company.id),
+                                        ("revoked_at", "=", False), ("expires_at", ">", now + timedelta(days=7))],
+                                       order="id"):
+            links.setdefault(link.partner_id.id, link)
+        missing = partners.filtered(lambda partner: partner.id not in links)
+        for link in self.sudo().create([{
             "partner_id": partner.id, "company_id": company.id, "token": secrets.token_urlsafe(32),
             "expires_at": now + timedelta(days=company.cobranza_portal_link_days or 30),
-        })
+        } for partner in missing]):
+            links[link.partner_id.id] = link
+        return links
 
     @api.model
     def _resolve(self, token):
