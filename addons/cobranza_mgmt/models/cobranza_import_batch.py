@@ -44,8 +44,8 @@ Lookups = namedtuple("Lookups", "by_number by_reference partners_by_tax open_by_
 
 
 def file_problem_message(env, problem):
-    return FILE_PROBLEMS[problem.code]._translate(env.lang) % problem.params \
-        if problem.params else FILE_PROBLEMS[problem.code]._translate(env.lang)
+    message = FILE_PROBLEMS[problem.code]._translate(env.lang)
+    return message % problem.params if problem.params else message
 
 
 class CobranzaImportBatch(models.Model):
@@ -224,7 +224,9 @@ class CobranzaImportBatch(models.Model):
         self.ensure_one()
         profile = self.profile_id
         columns = bank_file.column_indexes(rows[profile.header_row - 1], profile._columns())
-        values = [self._parse_row(profile, columns, number, row)
+        currencies = {currency.name.upper(): currency
+                      for currency in self.env["res.currency"].search([("active", "=", True)])}
+        values = [self._parse_row(profile, columns, currencies, number, row)
                   for number, row in enumerate(rows[profile.header_row:], start=profile.header_row + 1)
                   if not bank_file.is_blank(row)]
         if not values:
@@ -235,7 +237,7 @@ class CobranzaImportBatch(models.Model):
         self.env["cobranza.import.line"].sudo().create(values)
         self.sudo().write({"state": "preview", "import_error": False})
 
-    def _parse_row(self, profile, columns, number, row):
+    def _parse_row(self, profile, columns, currencies, number, row):
         """One row as line values; a cell that does not read makes the line an error naming it."""
         labels = profile._columns()
         company = self.company_id
@@ -268,7 +270,7 @@ class CobranzaImportBatch(models.Model):
         if "currency" in columns:
             code = bank_file.parse_text(bank_file.cell(row, columns["currency"])).upper()
             if code:
-                currency = self._currencies().get(code)
+                currency = currencies.get(code)  # active currencies by code: those the company uses
                 if not currency:
                     problems.append(self.env._(
                         "column '%(column)s': the currency %(code)s is not used by %(company)s",
@@ -297,14 +299,6 @@ class CobranzaImportBatch(models.Model):
                     "Line %(line)s: %(currency)s has no exchange rate on or before %(date)s in %(company)s: record "
                     "one in Accounting > Configuration > Currencies.", line=line["row"],
                     currency=Currency.browse(line["currency_id"]).name, date=line["date"], company=company.name))
-
-    def _currencies(self):
-        """Active currencies by code (those the company uses)."""
-        cache = self.env.cr.cache.setdefault("cobranza_import_currencies", {})
-        if not cache:
-            for currency in self.env["res.currency"].search([("active", "=", True)]):
-                cache[currency.name.upper()] = currency
-        return cache
 
     # ------------------------------------------------------------------ matching
 
