@@ -30,3 +30,13 @@ def test_runner_without_odoo_fails_with_clear_message():
     assert result.returncode != 0
     assert "cannot import Odoo" in result.stderr
     assert "make setup" in result.stderr
+
+
+def test_every_odoo_test_module_is_imported_by_the_package():
+    """`odoo --test-enable` (runbot-style CI) runs only the test modules the package imports;
+    pytest finds the files by name. A module missing from tests/__init__.py runs under one only."""
+    for addon in ("cobranza_mgmt", "cobranza_mgmt_sale"):
+        package = ROOT / "addons" / addon / "tests"
+        imported = package.joinpath("__init__.py").read_text(encoding="utf-8")
+        for module in sorted(package.glob("test_*.py")):
+            assert f"from . import {module.stem}\n" in imported, f"{addon}/tests/__init__.py lacks {module.stem}"

@@ -19,3 +19,6 @@ from . import test_security
 from . import test_migration
 from . import test_delivery
 from . import test_receivable_core
+from . import test_bank_import
+from . import test_opening_import
+from . import test_collections_portal
