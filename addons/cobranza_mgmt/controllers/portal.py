@@ -1,4 +1,6 @@
 import binascii
+import math
+from datetime import timedelta
 
 from werkzeug.urls import url_encode
 
@@ -8,7 +10,7 @@ from odoo.addons.portal.controllers.portal import pager as portal_pager
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.http import content_disposition, request, route
 
-PORTAL_STATES = ("proposed", "active", "completed", "broken")
+PORTAL_STATES = ("requested", "proposed", "active", "completed", "broken", "declined")
 
 
 class CobranzaPortal(PaymentPortal):
@@ -113,12 +115,15 @@ class CobranzaPortal(PaymentPortal):
         partner = partner.with_env(request.env)  # in the page's language (a link speaks the customer's)
         Communication = request.env["cobranza.communication"].sudo()
         Agreement = request.env["cobranza.agreement"].sudo()
+        Policy = request.env["cobranza.agreement.policy"]
         sections = []
+        today = fields.Date.context_today(request.env.user)
         for company in companies:
             data = partner.sudo().with_company(company)._cobranza_statement_data()
             if not data["items"] and not Communication.search_count(
                     [("partner_id", "=", partner.id), ("company_id", "=", company.id)], limit=1):
                 continue
+            policy = Policy._for_customer(partner, company)
             sections.append({
                 "company": company, **data,
                 "debits": data["items"].filtered(lambda item: item.amount_residual > 0),
@@ -131,6 +136,9 @@ class CobranzaPortal(PaymentPortal):
                     ("partner_id", "=", partner.id), ("company_id", "=", company.id),
                     ("state", "in", PORTAL_STATES),
                 ], order="date desc, id desc"),
+                "agreement_policy": policy,
+                "first_from": today + timedelta(days=1),
+                "first_to": today + timedelta(days=policy.max_first_days),
                 "statement_url": "/my/collections/statement?" + url_encode(
                     {"company_id": company.id, **({"token": token} if token else {})}),
             })
@@ -149,7 +157,9 @@ class CobranzaPortal(PaymentPortal):
         values = self._cobranza_collections_values(partner, companies, token)
         values["message"] = {"paid": request.env._("Thank you: your payment was received."),
                              "promise": request.env._("Thank you: your promise to pay was recorded."),
-                             "dispute": request.env._("Your dispute was sent: we will look into it and reply.")
+                             "dispute": request.env._("Your dispute was sent: we will look into it and reply."),
+                             "installments": request.env._("Your request for installments was sent: we will answer "
+                                                           "it soon. You can follow it under Payment agreements."),
                              }.get(message)
         return request.render("cobranza_mgmt.portal_my_collections", values)
 
@@ -188,7 +198,7 @@ class CobranzaPortal(PaymentPortal):
         def record(partner, company, invoices):
             try:
                 day = fields.Date.to_date(promise_date)
-                value = float(amount)
+                value = _number(amount)
             except (TypeError, ValueError) as error:
                 raise UserError(request.env._("Give the date and the amount of your promise.")) from error
             request.env["cobranza.promise"]._portal_record(partner, company, invoices, day, value)
@@ -210,6 +220,24 @@ class CobranzaPortal(PaymentPortal):
             return "dispute"
         return self._cobranza_portal_request(token, company_id, request.httprequest.form.getlist("invoice_ids"),
                                              dispute)
+
+    @route(["/my/collections/installments"], type="http", auth="public", methods=["POST"], website=True,
+           sitemap=False)
+    def portal_my_collections_installments(self, token=None, company_id=None, **form):
+        def ask(partner, company, invoices):
+            try:
+                count = int(form.get("installments"))
+                down = _number(form.get("down_payment") or 0)
+                first = fields.Date.to_date(form.get("first_due_date"))
+            except (TypeError, ValueError) as error:
+                raise UserError(request.env._(
+                    "Give the number of installments, the down payment and the date of the first installment."
+                )) from error
+            request.env["cobranza.agreement"]._portal_request(
+                partner, company, invoices, installments=count, down_payment=down, frequency=form.get("frequency"),
+                first_due_date=first, comment=form.get("comment"))
+            return "installments"
+        return self._cobranza_portal_request(token, company_id, request.httprequest.form.getlist("invoice_ids"), ask)
 
     @route(["/my/collections/statement"], type="http", auth="public", website=True, sitemap=False)
     def portal_my_collections_statement(self, token=None, company_id=None, **kw):
@@ -290,3 +318,11 @@ class CobranzaPortal(PaymentPortal):
         tx_sudo = self._create_transaction(custom_create_values={"invoice_ids": [Command.set(invoices.ids)]},
                                            **kwargs)
         return tx_sudo._get_processing_values()
+
+
+def _number(text):
+    """A finite number typed in a portal form; ValueError otherwise (``nan`` and ``inf`` included)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value

@@ -10,6 +10,7 @@ from . import cobranza_dunning
 from . import cobranza_dunning_queue
 from . import cobranza_agreement
 from . import cobranza_agreement_installment
+from . import cobranza_agreement_policy
 from . import cobranza_receivable
 from . import cobranza_kpi
 from . import cobranza_kpi_snapshot

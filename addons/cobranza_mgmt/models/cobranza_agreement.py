@@ -17,6 +17,9 @@ DRAFT_FIELDS = (
     "installment_ids",
 )
 ANY_STATE_FIELDS = ("note", "user_id")
+# The states whose invoices are taken: no other agreement or request may cover them.
+COVERING_STATES = ("requested", "proposed", "active")
+PORTAL_FREQUENCIES = ("weekly", "biweekly", "monthly")
 
 _logger = logging.getLogger(__name__)
 
@@ -73,14 +76,17 @@ class CobranzaAgreement(models.Model):
     reminder_days = fields.Integer(default=3, help="Days before each due date the customer is reminded.")
     installment_ids = fields.One2many("cobranza.agreement.installment", "agreement_id", string="Schedule")
     state = fields.Selection(
-        [("draft", "Draft"), ("proposed", "Proposed"), ("active", "Active"), ("completed", "Completed"),
-         ("broken", "Broken"), ("cancelled", "Cancelled")],
+        [("requested", "Requested"), ("draft", "Draft"), ("proposed", "Proposed"), ("active", "Active"),
+         ("completed", "Completed"), ("broken", "Broken"), ("cancelled", "Cancelled"), ("declined", "Declined")],
         default="draft", required=True, index=True, tracking=True, copy=False,
     )
     signed_by = fields.Char(readonly=True, copy=False)
     signed_on = fields.Datetime(readonly=True, copy=False)
     signature = fields.Image(readonly=True, copy=False, attachment=True, max_width=1024, max_height=1024)
     note = fields.Html(string="Conditions", help="Extra conditions printed on the agreement.")
+    request_note = fields.Text(string="Customer's Comment", readonly=True, copy=False,
+                               help="What the customer wrote when asking for installments in the portal.")
+    decline_reason = fields.Text(readonly=True, copy=False, help="Why the customer's request was declined.")
 
     _sql_constraints = [
         ("installment_count_positive", "CHECK(installment_count > 0)",
@@ -137,7 +143,7 @@ class CobranzaAgreement(models.Model):
         if len(moves.currency_id) > 1:
             raise ValidationError(self.env._("The invoices of an agreement must share one currency (%(currencies)s).",
                                     currencies=", ".join(moves.currency_id.mapped("name"))))
-        taken = self.sudo().search([("move_ids", "in", moves.ids), ("state", "in", ("proposed", "active")),
+        taken = self.sudo().search([("move_ids", "in", moves.ids), ("state", "in", COVERING_STATES),
                                     ("id", "not in", self.ids)])
         if taken:
             raise ValidationError(self.env._(
@@ -201,7 +207,7 @@ class CobranzaAgreement(models.Model):
 
     @api.constrains("installment_ids", "financed_amount", "state")
     def _check_schedule(self):
-        for agreement in self.filtered(lambda a: a.state in ("draft", "proposed", "active")):
+        for agreement in self.filtered(lambda a: a.state in ("requested", "draft", "proposed", "active")):
             currency = agreement.currency_id
             installments = agreement.installment_ids.sorted("sequence")
             if not installments:
@@ -220,11 +226,11 @@ class CobranzaAgreement(models.Model):
 
     @api.constrains("move_ids", "state")
     def _check_coverage(self):
-        """An invoice is in one proposed or active agreement at most, whoever writes the agreement
-        (a user, the portal, the module as superuser) and whatever is written (invoices or state)."""
-        for agreement in self.filtered(lambda a: a.state in ("proposed", "active")):
+        """An invoice is in one requested, proposed or active agreement at most, whoever writes the
+        agreement (a user, the portal, the module as superuser) and whatever is written (invoices or state)."""
+        for agreement in self.filtered(lambda a: a.state in COVERING_STATES):
             taken = self.sudo().search([("move_ids", "in", agreement.move_ids.ids),
-                                        ("state", "in", ("proposed", "active")), ("id", "!=", agreement.id)])
+                                        ("state", "in", COVERING_STATES), ("id", "!=", agreement.id)])
             if taken:
                 raise ValidationError(self.env._(
                     "Invoices %(moves)s are already in agreement %(agreement)s.",
@@ -274,11 +280,15 @@ class CobranzaAgreement(models.Model):
     # ------------------------------------------------------------------ state changes
 
     def action_propose(self):
+        """Propose a draft to the customer, or approve a customer's request: the customer then signs it."""
         for agreement in self:
-            if agreement.state != "draft":
-                raise UserError(self.env._("Only a draft agreement can be proposed."))
+            if agreement.state not in ("draft", "requested"):
+                raise UserError(self.env._("Only a draft agreement or a customer's request can be proposed."))
+            if agreement.state == "requested":
+                agreement._start_today()
             agreement._check_terms_still_valid()
             agreement._set_state("proposed")
+            agreement._close_request(self.env._("Approved."))
             template = self.env.ref("cobranza_mgmt.mail_template_agreement_proposal")
             agreement.message_post_with_source(template, subtype_xmlid="mail.mt_comment")
         return True
@@ -304,11 +314,114 @@ class CobranzaAgreement(models.Model):
         return True
 
     def action_draft(self):
+        """Back to draft: a cancelled agreement that never started, or a customer's request whose terms
+        the collector will change before proposing them."""
         for agreement in self:
-            if agreement.state != "cancelled" or agreement.interest_move_id:
-                raise UserError(self.env._("Only a cancelled agreement that never started can go back to draft."))
+            never_started = agreement.state == "cancelled" and not agreement.interest_move_id
+            if agreement.state != "requested" and not never_started:
+                raise UserError(self.env._(
+                    "Only a customer's request or a cancelled agreement that never started can go back to draft."))
+            check_collector(self.env)
             agreement._set_state("draft")
+            agreement._close_request(self.env._("Taken over as a draft to change its terms."))
         return True
+
+    def action_decline(self, reason):
+        """Decline a customer's request with the reason the customer reads (e-mail and portal)."""
+        reason = (reason or "").strip()
+        if not reason:
+            raise UserError(self.env._("Give the reason for declining: the customer reads it."))
+        for agreement in self:
+            if agreement.state != "requested":
+                raise UserError(self.env._("Only a customer's request can be declined."))
+            check_collector(self.env)
+            agreement.check_access("write")
+            agreement.sudo().write({"state": "declined", "decline_reason": reason})
+            agreement._close_request(self.env._("Declined: %(reason)s", reason=reason))
+            template = self.env.ref("cobranza_mgmt.mail_template_agreement_declined")
+            agreement.message_post_with_source(template, subtype_xmlid="mail.mt_comment")
+        return True
+
+    def _start_today(self):
+        """A request approved days after it was made starts today: its date and its down payment move
+        to today (the installments stay where the customer asked them)."""
+        self.ensure_one()
+        today = fields.Date.context_today(self)
+        if self.date >= today:
+            return
+        self.check_access("write")
+        down = self.installment_ids.filtered("is_down_payment")
+        self.sudo().write({"date": today, "installment_ids": [Command.update(i.id, {"due_date": today}) for i in down]})
+
+    def _close_request(self, feedback):
+        """Mark done the to-do a customer's request gave its collector."""
+        todo = self.env.ref("mail.mail_activity_data_todo")
+        self.sudo().activity_ids.filtered(lambda activity: activity.activity_type_id == todo).action_feedback(
+            feedback=feedback)
+
+    @api.model
+    def _portal_request(self, partner, company, invoices, *, installments, down_payment, frequency, first_due_date,
+                        comment=None):
+        """A customer asks in the portal to pay ``invoices`` in installments, within the policy of its
+        segment (installments at most, down payment at least, first installment within so many days,
+        the policy's interest). Checked here, whatever the form sent; the request goes to the
+        customer's collector, who approves it (the customer then signs it) or declines it.
+        ``partner`` is the customer the caller authenticated (signed in or by its link)."""
+        partner = partner.commercial_partner_id
+        invoices = invoices._cobranza_portal_open(partner, company)
+        if invoices.filtered("cobranza_is_disputed"):
+            raise UserError(self.env._("Invoices in dispute cannot be paid in installments until the dispute is "
+                                       "resolved."))
+        policy = self.env["cobranza.agreement.policy"]._for_customer(partner, company)
+        if not policy:
+            raise UserError(self.env._("Installments cannot be asked for online for your account: please contact us."))
+        if self.sudo().search_count([("partner_id", "=", partner.id), ("company_id", "=", company.id),
+                                     ("state", "=", "requested")], limit=1):
+            raise UserError(self.env._("You already asked for installments: we will answer that request first."))
+        if frequency not in PORTAL_FREQUENCIES:
+            raise UserError(self.env._("Choose how often you pay: every week, every two weeks or every month."))
+        if not isinstance(installments, int) or not 1 <= installments <= policy.max_installments:
+            raise UserError(self.env._("Choose from 1 to %(most)s installments.", most=policy.max_installments))
+        today = fields.Date.context_today(self)
+        latest = today + timedelta(days=policy.max_first_days)
+        if not first_due_date or first_due_date <= today or first_due_date > latest:
+            raise UserError(self.env._("Choose the first installment's date from %(first)s to %(last)s.",
+                                       first=format_date(self.env, today + timedelta(days=1)),
+                                       last=format_date(self.env, latest)))
+        currency, financed = self._check_moves(partner, company, invoices)
+        least = currency.round(financed * policy.min_down_payment_percent / 100)
+        if down_payment is None or currency.compare_amounts(down_payment, least) < 0 \
+                or currency.compare_amounts(down_payment, financed) >= 0:
+            raise UserError(self.env._("The down payment must be at least %(least)s and less than %(debt)s.",
+                                       least=currency.format(least), debt=currency.format(financed)))
+        down_payment = currency.round(down_payment)
+        dates = self._check_plan(currency, financed, down_payment=down_payment, count=installments,
+                                 frequency=frequency, first_due_date=first_due_date, date=today,
+                                 interest_rate=policy.interest_rate)
+        rows = self._schedule_rows(currency, financed, down_payment=down_payment, dates=dates, date=today,
+                                   interest_rate=policy.interest_rate, interest_method=policy.interest_method,
+                                   frequency=frequency)
+        profile = self.env["cobranza.credit.profile"].sudo()._get_or_create(partner, company)
+        collector = profile.collector_id
+        agreement = self.sudo().with_company(company).create({
+            "partner_id": partner.id, "company_id": company.id, "currency_id": currency.id,
+            "user_id": collector.id, "collector_id": collector.id, "move_ids": [Command.set(invoices.ids)],
+            "date": today, "financed_amount": financed, "down_payment": down_payment,
+            "installment_count": installments, "frequency": frequency, "first_due_date": dates[0],
+            "interest_rate": policy.interest_rate, "interest_method": policy.interest_method,
+            "installment_ids": [Command.create(row) for row in rows], "state": "requested",
+            "request_note": (comment or "").strip()[:2000] or False,
+        })
+        agreement.message_post(body=self.env._("Requested by the customer in the portal."), author_id=partner.id)
+        agreement.activity_schedule(
+            "mail.mail_activity_data_todo", date_deadline=today + timedelta(days=2),
+            summary=self.env._("Request for installments from the portal"),
+            note=self.env._("%(partner)s asks to pay %(debt)s in %(count)s installments (%(invoices)s): approve or "
+                            "decline it.", partner=partner.display_name, debt=currency.format(financed),
+                            count=installments, invoices=", ".join(invoices.mapped("name"))),
+            user_id=(collector or company.partner_id.user_ids[:1] or self.env.ref("base.user_root")).id,
+        )
+        return agreement
 
     def action_print(self):
         return self.env.ref("cobranza_mgmt.action_report_cobranza_agreement").report_action(self)
