@@ -300,9 +300,10 @@ class CobranzaPortal(PaymentPortal):
         return request.render("account_payment.portal_overdue_invoices_page", values)
 
     @route(["/my/collections/transaction"], type="json", auth="public")
-    def portal_my_collections_transaction(self, **kwargs):
+    def portal_my_collections_transaction(self, payment_reference=None, **kwargs):
         """A draft transaction for the invoices chosen, of their residual whatever amount is sent: the
-        payment is reconciled with them once done (account_payment)."""
+        payment is reconciled with them once done (account_payment). Odoo's payment form sends the
+        reference it showed (``payment_reference``): the transaction's reference starts with it."""
         args = request.httprequest.args
         try:
             partner, _company, invoices = self._cobranza_to_pay(
@@ -313,7 +314,7 @@ class CobranzaPortal(PaymentPortal):
         kwargs.update({
             "amount": sum(invoices.mapped("amount_residual")), "currency_id": invoices.currency_id.id,
             "partner_id": (partner if request.env.user._is_public() else request.env.user.partner_id).id,
-            "reference_prefix": invoices.name if len(invoices) == 1 else None,
+            "reference_prefix": invoices.name if len(invoices) == 1 else (payment_reference or None),
         })
         tx_sudo = self._create_transaction(custom_create_values={"invoice_ids": [Command.set(invoices.ids)]},
                                            **kwargs)

@@ -280,6 +280,7 @@ class TestPortalPayment(PortalLinkCommon):
                 "provider_id": self.provider.id, "payment_method_id": self.method.id, "token_id": None,
                 "amount": amount, "flow": "direct", "tokenization_requested": False,
                 "landing_route": "/my/collections", "is_validation": False,
+                "payment_reference": "BATCH/2026/00042",  # as Odoo's payment form sends it
             }}), headers={"Content-Type": "application/json"})
         return response.json()
 
@@ -297,6 +298,7 @@ class TestPortalPayment(PortalLinkCommon):
         transaction = self.env["payment.transaction"].sudo().search([("reference", "=", reference)])
         self.assertEqual((transaction.amount, transaction.invoice_ids), (500.0, self.first | self.second))
         self.assertEqual(transaction.partner_id, self.customer)
+        self.assertTrue(transaction.reference.startswith("BATCH/2026/00042"), transaction.reference)
         self.url_open("/payment/demo/simulate_payment", data=json.dumps({
             "jsonrpc": "2.0", "method": "call", "id": 2, "params": {
                 "reference": reference, "payment_details": "4242", "simulated_state": "done",
