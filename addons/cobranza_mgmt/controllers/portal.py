@@ -59,6 +59,10 @@ class CobranzaPortal(PaymentPortal):
             return request.redirect("/my")
         if agreement_sudo.state not in PORTAL_STATES:  # a draft or cancelled one is not the customer's to read
             return request.redirect("/my")
+        if request.env.user._is_public() and agreement_sudo.partner_id.lang:
+            # opened from the e-mail's link: the page speaks the language of that e-mail
+            request.update_context(lang=agreement_sudo.partner_id.lang)
+            agreement_sudo = agreement_sudo.with_env(request.env).sudo()
         if report_type in ("html", "pdf", "text"):
             return self._show_report(model=agreement_sudo, report_type=report_type,
                                      report_ref="cobranza_mgmt.action_report_cobranza_agreement", download=download)
@@ -155,6 +159,7 @@ class CobranzaPortal(PaymentPortal):
             return request.redirect("/web/login?redirect=/my/collections")
         partner, companies, _link = access
         values = self._cobranza_collections_values(partner, companies, token)
+        values["message_code"] = message
         values["message"] = {"paid": request.env._("Thank you: your payment was received."),
                              "promise": request.env._("Thank you: your promise to pay was recorded."),
                              "dispute": request.env._("Your dispute was sent: we will look into it and reply."),

@@ -56,7 +56,7 @@ class CobranzaAgreementPolicy(models.Model):
                 ))
             if not 0 <= policy.min_down_payment_percent < 100:
                 raise ValidationError(self.env._(
-                    "%(policy)s: the down payment is a share from 0 to less than 100%% (%(value)s).",
+                    "%(policy)s: the down payment share must be at least 0 and less than 100 (%(value)s).",
                     policy=policy.display_name, value=policy.min_down_payment_percent,
                 ))
             if not 1 <= policy.max_first_days <= 366:
@@ -84,11 +84,12 @@ class CobranzaAgreementPolicy(models.Model):
     def _portal_terms(self):
         """The policy's limits as the customer reads them above the request form."""
         self.ensure_one()
+        down = "%g%%" % self.min_down_payment_percent
+        rate = "%g%%" % self.interest_rate
         terms = [self.env._("Ask to pay the invoices chosen in up to %(count)s installments",
                             count=self.max_installments)]
         if self.min_down_payment_percent:
-            terms.append(self.env._("with a down payment of at least %(percent)s%%",
-                                    percent=f"{self.min_down_payment_percent:g}"))
+            terms.append(self.env._("with a down payment of at least %(percent)s", percent=down))
         if self.interest_rate:
-            terms.append(self.env._("at an interest of %(rate)s%% a year", rate=f"{self.interest_rate:g}"))
+            terms.append(self.env._("at an interest of %(rate)s a year", rate=rate))
         return ", ".join(terms) + "."

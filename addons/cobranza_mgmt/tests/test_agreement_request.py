@@ -127,6 +127,7 @@ class TestAgreementRequest(PortalLinkCommon):
         detail = self.url_open(request.get_portal_url()).text
         self.assertIn("o_cobranza_request_declined", detail)
         self.assertIn("Podemos ofrecer", detail)
+        self.assertIn("No pudimos aceptar esta solicitud", detail, "the e-mail's link opens the page in Spanish")
         # the invoices are free again: the customer may ask once more
         page = self.url_open(f"/my/collections?token={self.link.token}").text
         self.assertIn("o_cobranza_installments_form", page)
