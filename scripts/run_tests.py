@@ -26,6 +26,7 @@ import pglocal
 
 ROOT = Path(__file__).resolve().parent.parent
 ADDONS = ROOT / "addons"
+SCREENSHOTS = ROOT / "build" / "screenshots"
 MODULES = ["cobranza_mgmt", "cobranza_mgmt_sale"]
 # Odoo's demo payment provider: the tests (and the demo database) pay invoices online through it.
 DEMO_MODULES = ["payment_demo"]
@@ -148,7 +149,9 @@ def run_pytest(config, dbname, extra_args):
         "-rfEs",
         *(extra_args or [str(ADDONS / module / "tests") for module in MODULES] + [str(ROOT / "tests")]),
     ]
+    # The browser tours save their screenshots here: build output, not committed (README).
     env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env.setdefault("COBRANZA_SCREENSHOTS", str(SCREENSHOTS))
     return subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
 
 

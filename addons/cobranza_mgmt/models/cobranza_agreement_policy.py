@@ -84,8 +84,8 @@ class CobranzaAgreementPolicy(models.Model):
     def _portal_terms(self):
         """The policy's limits as the customer reads them above the request form."""
         self.ensure_one()
-        down = "%g%%" % self.min_down_payment_percent
-        rate = "%g%%" % self.interest_rate
+        down = f"{self.min_down_payment_percent:g}%"
+        rate = f"{self.interest_rate:g}%"
         terms = [self.env._("Ask to pay the invoices chosen in up to %(count)s installments",
                             count=self.max_installments)]
         if self.min_down_payment_percent:
