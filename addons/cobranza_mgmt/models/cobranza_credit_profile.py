@@ -2,7 +2,7 @@ import logging
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, format_date
 
 from ..logic import scoring
@@ -79,6 +79,11 @@ class CobranzaCreditProfile(models.Model):
         help="Worklist order: overdue amount × (1 + max days overdue / 30) × (1 + risk score / 100).",
     )
 
+    portal_pending = fields.Integer(
+        string="From the Portal", compute="_compute_portal_pending", search="_search_portal_pending",
+        help="What the customer did in the portal that waits for the collector: open promises, unresolved "
+             "disputes and requests for installments.",
+    )
     next_reminder = fields.Char(
         compute="_compute_next_reminder",
         help="What the customer's next reminder will hold (its notice and the items that reached a level) "
@@ -118,6 +123,45 @@ class CobranzaCreditProfile(models.Model):
                 profile.credit_limit = limit
                 profile.exposure = exposures.get(profile.partner_id.id, 0.0)
                 profile.available_credit = limit - profile.exposure if limit else 0.0
+
+    def _portal_pending_counts(self, partner_ids=None):
+        """{(commercial partner id, company id): number of portal items waiting for the collector}, in
+        the user's companies. Counted as superuser (three grouped counts, whatever the number of
+        customers): the caller already reads the profiles whose counts it shows."""
+        companies = self.env.companies.ids
+        partner_domain = [] if partner_ids is None else [("partner_id", "in", partner_ids)]
+        counts = {}
+        sources = [
+            (self.env["cobranza.agreement"], "partner_id",
+             [("state", "=", "requested"), *partner_domain]),
+            (self.env["cobranza.promise"], "partner_id",
+             [("from_portal", "=", True), ("state", "=", "open"), *partner_domain]),
+            (self.env["account.move"], "commercial_partner_id",
+             [("move_type", "=", "out_invoice"), ("state", "=", "posted"), ("cobranza_is_disputed", "=", True),
+              ("cobranza_dispute_user_id", "=", False), ("amount_residual", ">", 0),
+              *([("commercial_partner_id", "in", partner_ids)] if partner_ids is not None else [])]),
+        ]
+        for model, partner_field, domain in sources:
+            for partner, company, count in model.sudo()._read_group(
+                    [("company_id", "in", companies), *domain], [partner_field, "company_id"], ["__count"]):
+                key = (partner.id, company.id)
+                counts[key] = counts.get(key, 0) + count
+        return counts
+
+    @api.depends_context("allowed_company_ids")
+    def _compute_portal_pending(self):
+        counts = self._portal_pending_counts(self.partner_id.ids) if self else {}
+        for profile in self:
+            profile.portal_pending = counts.get((profile.partner_id.id, profile.company_id.id), 0)
+
+    def _search_portal_pending(self, operator, value):
+        if operator not in (">", "!=", "=") or value not in (0, False):
+            raise UserError(self.env._("Search customers with or without something from the portal."))
+        pairs = set(self._portal_pending_counts())
+        profiles = self.search([("partner_id", "in", list({partner for partner, _company in pairs}))]) if pairs \
+            else self.browse()
+        ids = [p.id for p in profiles if (p.partner_id.id, p.company_id.id) in pairs]
+        return [("id", "not in" if operator == "=" else "in", ids)]
 
     def _compute_next_reminder(self):
         """One plan of the page's customers per company (two queries), as the daily run would make it."""

@@ -45,6 +45,8 @@ class CobranzaPromise(models.Model):
         help="The customer's collector when the promise was recorded.",
     )
     note = fields.Text()
+    from_portal = fields.Boolean(string="From the Portal", readonly=True, copy=False,
+                                 help="Made by the customer in the portal.")
 
     # What a user writes directly while the promise is open; its state follows the payments.
     _USER_FIELDS = ("promise_date", "amount", "move_ids", "note")
@@ -185,7 +187,7 @@ class CobranzaPromise(models.Model):
                                        "another one, or contact us."))
         promise = self.sudo().with_company(company).create({
             "partner_id": partner.id, "company_id": company.id, "move_ids": [Command.set(invoices.ids)],
-            "promise_date": promise_date, "amount": amount,
+            "promise_date": promise_date, "amount": amount, "from_portal": True,
             "note": self.env._("Made by the customer in the portal."),
         })
         profile = self.env["cobranza.credit.profile"].sudo()._get_or_create(partner, company)

@@ -213,3 +213,33 @@ class TestAgreementRequest(PortalLinkCommon):
                 self.Policy.create({"company_id": self.company.id, "segment": "A", **values})
         with self.assertRaises(AccessError):
             self.Policy.with_user(self.collector).create({"company_id": self.company.id, "segment": "A"})
+
+    def test_the_collectors_worklist_shows_what_came_from_the_portal(self):
+        third = self._invoice(self.customer, 90.0, days_overdue=3)
+        Profile = self.env["cobranza.credit.profile"].with_user(self.collector)
+        self.assertNotIn(self.profile, Profile.search([("portal_pending", ">", 0)]))
+        self.env["cobranza.promise"]._portal_record(self.customer, self.company, self.overdue,
+                                                    self.today + timedelta(days=5), 300.0)
+        self.assertIn(self._ask(self.second, down_payment="20").status_code, (302, 303))
+        third._cobranza_portal_dispute(self.customer, self.company,
+                                       self.env.ref("cobranza_mgmt.cobranza_dispute_reason_paid"), "", [])
+        self.env.invalidate_all()
+        self.assertEqual(Profile.browse(self.profile.id).portal_pending, 3)
+        found = Profile.search([("portal_pending", ">", 0)])
+        self.assertIn(self.profile, found)
+        self.assertNotIn(self.profile, Profile.search([("portal_pending", "=", 0)]))
+        # what a collector records is not the portal's
+        other_profile = self.Profile._get_or_create(self.other_customer, self.company)
+        other_profile.collector_id = self.collector
+        self.theirs.with_user(self.collector)._cobranza_set_dispute("Precio mal facturado")
+        self.env["cobranza.promise"].with_user(self.collector).create({
+            "partner_id": self.other_customer.id, "company_id": self.company.id,
+            "move_ids": [Command.set(self.theirs.ids)], "promise_date": self.today + timedelta(days=3),
+            "amount": 999.0,
+        })
+        self.assertNotIn(other_profile, Profile.search([("portal_pending", ">", 0)]))
+        self.assertEqual(Profile.browse(other_profile.id).portal_pending, 0)
+        request = self.Agreement.search([("partner_id", "=", self.customer.id), ("state", "=", "requested")])
+        request.with_user(self.collector).action_decline("Llame a su cobrador, por favor.")
+        self.env.invalidate_all()
+        self.assertEqual(Profile.browse(self.profile.id).portal_pending, 2)
