@@ -30,3 +30,18 @@ class TestMigration(DunningCommon):
         load_migration("18.0.1.2.0", "pre-migrate").migrate(self.env.cr, "18.0.1.1.0")
         self.env.invalidate_all()
         self.assertRecordValues(self.profile, [{"is_on_hold": True, "hold_type": "policy", "hold_reason": "old"}])
+
+    def test_portal_promises_of_older_versions_are_flagged(self):
+        """18.0.1.5.0: promises a share (portal or public) user recorded come from the portal."""
+        portal = self.env.ref("base.public_user")
+        invoice = self._invoice(self.customer, 300.0, days_overdue=10)
+        promises = self.env["cobranza.promise"].create([{
+            "partner_id": self.customer.id, "company_id": self.company.id, "move_ids": [(6, 0, invoice.ids)],
+            "promise_date": self.today, "amount": 100.0,
+        } for _i in range(2)])
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE cobranza_promise SET from_portal = NULL, user_id = %s WHERE id = %s",
+                            [portal.id, promises[0].id])
+        load_migration("18.0.1.5.0", "post-migrate").migrate(self.env.cr, "18.0.1.4.0")
+        self.env.invalidate_all()
+        self.assertEqual(promises.mapped("from_portal"), [True, False])
