@@ -2,6 +2,7 @@ from . import cobranza_stage
 from . import cobranza_credit_policy
 from . import cobranza_credit_profile
 from . import cobranza_profile_refresh
+from . import cobranza_dunning_ladder
 from . import cobranza_dunning_level
 from . import cobranza_sms_gateway
 from . import cobranza_communication

@@ -79,6 +79,12 @@ class CobranzaCreditProfile(models.Model):
         help="Worklist order: overdue amount × (1 + max days overdue / 30) × (1 + risk score / 100).",
     )
 
+    ladder_id = fields.Many2one(
+        "cobranza.dunning.ladder", string="Own Dunning Ladder", index="btree_not_null", ondelete="restrict",
+        domain="[('company_id', '=', company_id)]",
+        help="The ladder this customer climbs whatever its segment. Empty: the ladder of its segment, else the "
+             "company's default ladder.",
+    )
     portal_pending = fields.Integer(
         string="From the Portal", compute="_compute_portal_pending", search="_search_portal_pending",
         help="What the customer did in the portal that waits for the collector: open promises, unresolved "
@@ -232,7 +238,7 @@ class CobranzaCreditProfile(models.Model):
                 ))
 
     # What a user writes directly; holds, behaviour and hand-overs go through the actions below.
-    _USER_FIELDS = ("collector_id", "is_dunning_excluded", "dunning_exclusion_reason")
+    _USER_FIELDS = ("collector_id", "is_dunning_excluded", "dunning_exclusion_reason", "ladder_id")
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -246,7 +252,22 @@ class CobranzaCreditProfile(models.Model):
         check_fields(self, vals, self._USER_FIELDS)
         if "collector_id" in vals and not is_manager(self.env):
             raise AccessError(self.env._("Only a Collections Manager can assign collectors."))
-        return super().write(vals)
+        if "ladder_id" in vals and not is_manager(self.env):
+            raise AccessError(self.env._("Only a Collections Manager can choose a customer's dunning ladder."))
+        result = super().write(vals)
+        if "ladder_id" in vals:
+            for company, profiles in self.grouped("company_id").items():
+                self.env["cobranza.dunning"]._move_to_ladder(company, profiles.partner_id.ids)
+        return result
+
+    @api.constrains("ladder_id", "company_id")
+    def _check_ladder(self):
+        for profile in self.filtered("ladder_id"):
+            if profile.ladder_id.company_id != profile.company_id or not profile.ladder_id.active:
+                raise ValidationError(self.env._(
+                    "%(customer)s can only follow an active dunning ladder of %(company)s.",
+                    customer=profile.partner_id.display_name, company=profile.company_id.name,
+                ))
 
     # --------------------------------------------------------------------- holds
 

@@ -68,11 +68,13 @@ class CobranzaDunning(models.AbstractModel):
             filters.append(SQL("AND aml.partner_id = ANY(%s)", list(partner_ids)))
         if move_ids is not None:
             filters.append(SQL("AND aml.move_id = ANY(%s)", list(move_ids)))
+        Ladder = self.env["cobranza.dunning.ladder"]
         return SQL(
             """
-            WITH band AS (
-                SELECT id, offset_days AS low,
-                       LEAD(offset_days) OVER (ORDER BY offset_days, id) AS high
+            WITH %(ladder_ctes)s,
+            band AS (
+                SELECT id, ladder_id, offset_days AS low,
+                       LEAD(offset_days) OVER (PARTITION BY ladder_id ORDER BY offset_days, id) AS high
                   FROM cobranza_dunning_level
                  WHERE company_id = %(company)s AND active
             )
@@ -80,7 +82,11 @@ class CobranzaDunning(models.AbstractModel):
               FROM %(receivable)s
               JOIN account_move move ON move.id = aml.move_id
               LEFT JOIN cobranza_dunning_level cur ON cur.id = aml.cobranza_level_id
-              JOIN band ON %(today)s - aml.date_maturity >= band.low
+              LEFT JOIN cobranza_credit_profile profile
+                     ON profile.partner_id = aml.partner_id AND profile.company_id = %(company)s
+              %(ladder_join)s
+              JOIN band ON band.ladder_id = %(ladder)s
+                       AND %(today)s - aml.date_maturity >= band.low
                        AND (band.high IS NULL OR %(today)s - aml.date_maturity < band.high)
              WHERE aml.company_id = %(company)s
                AND %(is_open_debit)s
@@ -102,8 +108,56 @@ class CobranzaDunning(models.AbstractModel):
             """,
             today=today, company=company.id, filters=SQL(" ").join(filters),
             exclusions=self._extra_exclusions(today), receivable=receivable.RECEIVABLE_FROM,
-            is_open_debit=receivable.IS_OPEN_DEBIT,
+            is_open_debit=receivable.IS_OPEN_DEBIT, ladder_ctes=Ladder._ladder_ctes(company),
+            ladder_join=Ladder._ladder_join("profile"), ladder=Ladder._ladder_expression("profile"),
         )
+
+    @api.model
+    def _move_to_ladder(self, company, partner_ids=None):
+        """Put the open items of customers now on another ladder (their segment or own ladder changed, a
+        ladder's segments changed) at the equivalent level of their new ladder: its highest level that is
+        neither later nor firmer (stage) than the one they reached. Nothing already sent is sent again;
+        a firmer notice of the new ladder that they never got comes at the next run.
+
+        Raw SQL, one statement: the items' level is written without the ORM's write (no computes,
+        tracking or rules depend on it; ``check_fields`` keeps it for Collections only).
+        :return: ids of the items moved
+        """
+        Ladder = self.env["cobranza.dunning.ladder"]
+        self.env.flush_all()
+        partner_filter = SQL("AND aml.partner_id = ANY(%s)", list(partner_ids)) if partner_ids is not None else SQL()
+        self.env.cr.execute(SQL(
+            """
+            WITH %(ladder_ctes)s,
+            target AS (
+                SELECT aml.id,
+                       (SELECT level.id FROM cobranza_dunning_level level
+                          JOIN cobranza_stage stage ON stage.id = level.stage_id
+                         WHERE level.ladder_id = %(ladder)s AND level.active
+                           AND level.offset_days <= cur.offset_days AND stage.sequence <= cur_stage.sequence
+                         ORDER BY level.offset_days DESC, level.id DESC LIMIT 1) AS level_id
+                  FROM %(receivable)s
+                  JOIN cobranza_dunning_level cur ON cur.id = aml.cobranza_level_id
+                  JOIN cobranza_stage cur_stage ON cur_stage.id = cur.stage_id
+                  LEFT JOIN cobranza_credit_profile profile
+                         ON profile.partner_id = aml.partner_id AND profile.company_id = %(company)s
+                  %(ladder_join)s
+                 WHERE aml.company_id = %(company)s AND %(is_open_debit)s
+                   AND cur.ladder_id IS DISTINCT FROM %(ladder)s
+                   %(partner_filter)s
+            )
+            UPDATE account_move_line aml SET cobranza_level_id = target.level_id
+              FROM target WHERE aml.id = target.id
+            RETURNING aml.id
+            """,
+            company=company.id, ladder_ctes=Ladder._ladder_ctes(company), ladder_join=Ladder._ladder_join("profile"),
+            ladder=Ladder._ladder_expression("profile"), receivable=receivable.RECEIVABLE_FROM,
+            is_open_debit=receivable.IS_OPEN_DEBIT, partner_filter=partner_filter,
+        ))
+        moved = [row[0] for row in self.env.cr.fetchall()]
+        if moved:
+            self.env["account.move.line"].browse(moved).invalidate_recordset(["cobranza_level_id"])
+        return moved
 
     @api.model
     def _candidate_rows(self, company, today, partner_ids=None, move_ids=None):
@@ -202,6 +256,8 @@ class CobranzaDunning(models.AbstractModel):
             if not self.env["cobranza.dunning.level"].sudo().search_count([("company_id", "=", company.id)], limit=1):
                 continue
             engine = self.sudo().with_company(company)
+            if not engine._queue_size(company, today):  # the day's first batch: segments may have changed
+                engine._move_to_ladder(company)
             if not engine._fill_queue(company, today):
                 remaining += 1  # being filled by another worker: call again to find it
             if done < batch_size:
@@ -591,8 +647,9 @@ class CobranzaDunning(models.AbstractModel):
         lines = lines.filtered(lambda line: not line.move_id.cobranza_is_disputed)
         if not lines:
             raise UserError(self.env._("%(partner)s has nothing overdue to remind.", partner=partner.display_name))
+        ladder = self.env["cobranza.dunning.ladder"].sudo()._for_profiles(profile)[profile.id]
         levels = self.env["cobranza.dunning.level"].search(
-            [("company_id", "=", company.id), ("send_email", "=", True)], order="offset_days",
+            [("ladder_id", "=", ladder.id), ("send_email", "=", True)], order="offset_days",
         )
         level = max(lines.cobranza_level_id, key=lambda lvl: lvl.offset_days, default=False) \
             or levels.filtered(lambda lvl: lvl.offset_days > 0)[:1] or levels[:1]

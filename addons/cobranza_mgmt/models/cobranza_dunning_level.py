@@ -32,6 +32,12 @@ class CobranzaDunningLevel(models.Model):
     )
     stage_id = fields.Many2one("cobranza.stage", required=True, ondelete="restrict")
     company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
+    ladder_id = fields.Many2one(
+        "cobranza.dunning.ladder", required=True, index=True, ondelete="restrict",
+        default=lambda self: self.env["cobranza.dunning.ladder"].search(
+            [("company_id", "=", self.env.company.id), ("is_default", "=", True)], limit=1),
+        domain="[('company_id', '=', company_id)]",
+    )
     active = fields.Boolean(default=True)
 
     send_email = fields.Boolean(string="E-mail")
@@ -64,9 +70,31 @@ class CobranzaDunningLevel(models.Model):
     agency_partner_id = fields.Many2one("res.partner", string="Collection Agency")
 
     _sql_constraints = [
-        ("offset_company_uniq", "unique(company_id, offset_days)",
-         "Two dunning levels of a company cannot have the same number of days."),
+        ("offset_company_uniq", "unique(ladder_id, offset_days)",
+         "Two dunning levels of a ladder cannot have the same number of days."),
     ]
+
+    @api.constrains("active", "ladder_id")
+    def _check_ladder_keeps_levels(self):
+        """A ladder that serves customers keeps at least one active level (archiving or moving levels)."""
+        self.with_context(active_test=False).ladder_id._check_claims()
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_last_level(self):
+        for ladder in self.ladder_id.filtered(lambda ladder: ladder.is_default or ladder._segments()):
+            if not (ladder.level_ids.filtered("active") - self):
+                raise UserError(self.env._(
+                    "Dunning ladder %(ladder)s serves customers: it keeps at least one level.", ladder=ladder.name,
+                ))
+
+    @api.constrains("ladder_id", "company_id")
+    def _check_ladder_company(self):
+        for level in self:
+            if level.ladder_id.company_id != level.company_id:
+                raise ValidationError(self.env._(
+                    "Dunning level %(level)s belongs to %(company)s: choose a ladder of that company.",
+                    level=level.name, company=level.company_id.name,
+                ))
 
     @api.constrains("send_email", "mail_template_id", "send_text", "text_body", "late_fee_type", "late_fee_amount",
                     "agency_handover", "agency_partner_id")

@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
@@ -150,15 +150,19 @@ class ResCompany(models.Model):
         return companies
 
     def _cobranza_create_default_dunning_levels(self):
-        """Give companies without dunning levels a copy of the default ladder (of the main company)."""
+        """Give companies without dunning ladders a copy of the main company's ladders and their levels."""
         template = self.env.ref("base.main_company", raise_if_not_found=False)
-        levels = self.env["cobranza.dunning.level"].sudo().with_context(active_test=False)
-        defaults = levels.search([("company_id", "=", template.id)]) if template else levels
+        ladders = self.env["cobranza.dunning.ladder"].sudo().with_context(active_test=False)
+        defaults = ladders.search([("company_id", "=", template.id)]) if template else ladders
         for company in self:
-            if company == template or levels.search_count([("company_id", "=", company.id)], limit=1):
+            if company == template or ladders.search_count([("company_id", "=", company.id)], limit=1):
                 continue
-            for level in defaults:
-                level.copy({"company_id": company.id, "agency_partner_id": False, "agency_handover": False})
+            for ladder in defaults:
+                values = ladder.copy_data({"company_id": company.id})[0]
+                values["level_ids"] = [Command.create(level.copy_data({
+                    "company_id": company.id, "agency_partner_id": False, "agency_handover": False,
+                })[0]) for level in ladder.level_ids]
+                ladders.create(values)
 
     def _cobranza_today(self):
         """The company's today: the day in its own timezone (its partner's), for every scheduled

@@ -24,3 +24,4 @@ from . import test_opening_import
 from . import test_collections_portal
 from . import test_agreement_request
 from . import test_portal_tours
+from . import test_dunning_ladders

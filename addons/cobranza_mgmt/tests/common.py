@@ -141,7 +141,7 @@ class DunningCommon(CobranzaAccountCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.Level = cls.env["cobranza.dunning.level"]
-        cls.levels = cls.Level.search([("company_id", "=", cls.company.id)])
+        cls.levels = cls.Level.search([("company_id", "=", cls.company.id), ("ladder_id.is_default", "=", True)])
         cls.level_first = cls.levels.filtered(lambda lvl: lvl.offset_days == 1)
         cls.level_second = cls.levels.filtered(lambda lvl: lvl.offset_days == 15)
         cls.level_final = cls.levels.filtered(lambda lvl: lvl.offset_days == 30)
