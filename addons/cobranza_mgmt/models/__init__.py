@@ -1,6 +1,7 @@
 from . import cobranza_stage
 from . import cobranza_credit_policy
 from . import cobranza_credit_profile
+from . import cobranza_contact_preference
 from . import cobranza_profile_refresh
 from . import cobranza_dunning_ladder
 from . import cobranza_dunning_level

@@ -558,13 +558,17 @@ class CobranzaAgreement(models.Model):
             return
         reminder = self.env.ref("cobranza_mgmt.mail_template_agreement_reminder")
         overdue_notice = self.env.ref("cobranza_mgmt.mail_template_agreement_overdue")
+        may_email = self._may_email()
         for installment in self.installment_ids.sorted("due_date"):
+            # a customer who must not be contacted, or by e-mail, gets nothing; the reminder counts as done
             if installment.state in ("open", "partial") and not installment.reminder_sent \
                     and installment.due_date - timedelta(days=self.reminder_days) <= today:
-                reminder.send_mail(installment.id, email_layout_xmlid="mail.mail_notification_light")
+                if may_email:
+                    reminder.send_mail(installment.id, email_layout_xmlid="mail.mail_notification_light")
                 installment.reminder_sent = True
             if installment.state == "overdue" and not installment.overdue_notice_sent:
-                overdue_notice.send_mail(installment.id, email_layout_xmlid="mail.mail_notification_light")
+                if may_email:
+                    overdue_notice.send_mail(installment.id, email_layout_xmlid="mail.mail_notification_light")
                 installment.overdue_notice_sent = True
         late = self.installment_ids.filtered(
             lambda i: i.state == "overdue" and i.due_date + timedelta(days=self.grace_days) < today
@@ -572,12 +576,20 @@ class CobranzaAgreement(models.Model):
         if late:
             self._break(late.sorted("due_date")[0])
 
+    def _may_email(self):
+        """Whether the customer's contact preferences allow the agreement's e-mails."""
+        self.ensure_one()
+        profile = self.env["cobranza.credit.profile"].sudo().search(
+            [("partner_id", "=", self.partner_id.id), ("company_id", "=", self.company_id.id)], limit=1)
+        return not (profile.contact_blocked or profile.contact_no_email)
+
     def _break(self, installment):
         """An installment stayed unpaid beyond the grace days: the invoices go back to dunning."""
         self.ensure_one()
         self.state = "broken"
-        template = self.env.ref("cobranza_mgmt.mail_template_agreement_broken")
-        template.send_mail(self.id, email_layout_xmlid="mail.mail_notification_light")
+        if self._may_email():
+            template = self.env.ref("cobranza_mgmt.mail_template_agreement_broken")
+            template.send_mail(self.id, email_layout_xmlid="mail.mail_notification_light")
         profile = self.env["cobranza.credit.profile"].sudo()._get_or_create(self.partner_id, self.company_id)
         profile.broken_promise_count += 1
         collector = profile.collector_id or self.user_id or self.env.user

@@ -59,6 +59,11 @@ class CobranzaCommunication(models.Model):
     level_id = fields.Many2one("cobranza.dunning.level", string="Dunning Level", index=True, ondelete="set null")
     stage_id = fields.Many2one(related="level_id.stage_id", store=True)
     channel = fields.Selection(CHANNELS, required=True, default="email")
+    not_before = fields.Datetime(
+        readonly=True, copy=False,
+        help="The customer's next preferred day and hour: a text waits in the queue until then, a call task is due "
+             "that day.",
+    )
     date = fields.Date(required=True, default=fields.Date.context_today, index=True)
     state = fields.Selection(
         [("queued", "Queued"), ("sent", "Sent"), ("failed", "Failed"), ("cancelled", "Not Needed")],
@@ -303,18 +308,20 @@ class CobranzaCommunication(models.Model):
                 name, vals["partner_id"], vals["company_id"], vals.get("collector_id") or None, vals["level_id"],
                 stage_id, vals["channel"], vals["date"], vals.get("is_manual", False), vals.get("amount_due", 0.0),
                 json.dumps(vals.get("previous_levels") or {}), vals.get("message_id") or None, self.env.uid,
+                vals.get("not_before"),
             ))
         ids = [row[0] for row in self.env.cr.execute_values("""
             INSERT INTO cobranza_communication
                    (name, partner_id, company_id, collector_id, level_id, stage_id, channel, date, state, is_manual,
-                    amount_due, previous_levels, message_id, create_uid, write_uid, create_date, write_date)
+                    amount_due, previous_levels, message_id, create_uid, write_uid, create_date, write_date, not_before)
             SELECT v.name, v.partner_id, v.company_id, v.collector_id, v.level_id, v.stage_id, v.channel, v.day,
                    'queued', v.manual, v.amount, v.previous::jsonb, v.message, v.uid, v.uid,
-                   now() at time zone 'UTC', now() at time zone 'UTC'
+                   now() at time zone 'UTC', now() at time zone 'UTC', v.not_before
               FROM (VALUES %s) AS v(name, partner_id, company_id, collector_id, level_id, stage_id, channel, day,
-                                    manual, amount, previous, message, uid)
+                                    manual, amount, previous, message, uid, not_before)
             RETURNING id
-        """, rows, template="(%s, %s, %s, %s::int, %s, %s, %s, %s::date, %s, %s::numeric, %s, %s::int, %s)",
+        """, rows,
+            template="(%s, %s, %s, %s::int, %s, %s, %s, %s::date, %s, %s::numeric, %s, %s::int, %s, %s::timestamp)",
             page_size=1000, fetch=True)]
         for table, key in (("cobranza_communication_line_rel", "line_ids"),
                            ("cobranza_communication_credit_rel", "credit_line_ids")):
@@ -341,14 +348,18 @@ class CobranzaCommunication(models.Model):
         self.env.flush_all()
         rows = claim_rows(self.env.cr, SQL(
             """
-            SELECT id FROM cobranza_communication WHERE state = 'queued' AND mail_id IS NULL
+            SELECT id FROM cobranza_communication
+             WHERE state = 'queued' AND mail_id IS NULL
+               AND (not_before IS NULL OR not_before <= %s OR channel NOT IN ('sms', 'whatsapp'))
              ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED
-            """, limit,
+            """, fields.Datetime.now(), limit,
         ))
         queued = self.sudo().browse([row[0] for row in rows or []])
         delivered = queued._deliver(commit=True)
-        self.env.cr.execute(SQL(
-            "SELECT count(*) FROM cobranza_communication WHERE state = 'queued' AND mail_id IS NULL"))
+        self.env.cr.execute(SQL(  # what waits for a customer's contact hours is for a later call of the job
+            "SELECT count(*) FROM cobranza_communication WHERE state = 'queued' AND mail_id IS NULL"
+            " AND (not_before IS NULL OR not_before <= %s OR channel NOT IN ('sms', 'whatsapp'))",
+            fields.Datetime.now()))
         remaining = self.env.cr.fetchone()[0]
         if rows is None:  # the claim gave way to another worker: there is work left, call again
             remaining = max(remaining, 1)
@@ -374,7 +385,9 @@ class CobranzaCommunication(models.Model):
         :return: the communications this call took out of the queue (sent, in the mail queue, failed
                  or not needed any more)
         """
-        candidates = self.filtered(lambda c: c.state == "queued" and not c.mail_id)
+        now = fields.Datetime.now()
+        candidates = self.filtered(lambda c: c.state == "queued" and not c.mail_id and not (
+            c.channel in ("sms", "whatsapp") and c.not_before and c.not_before > now))  # a text waits for its hours
         queued = candidates._drop_settled_items()
         groups = [("_deliver_emails", batch) for batch in queued.filtered(lambda c: c.channel == "email")
                   .grouped(lambda c: c.level_id.mail_template_id).values()]
@@ -600,7 +613,8 @@ class CobranzaCommunication(models.Model):
         # one per customer every morning; the tasks are in their activities and the worklist
         activities = self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create([{
             "activity_type_id": call.id, "automated": True, "res_model_id": model_id,
-            "res_id": communication.partner_id.id, "date_deadline": today,
+            "res_id": communication.partner_id.id,
+            "date_deadline": communication.not_before.date() if communication.not_before else today,
             "summary": communication.level_id.activity_summary or communication.level_id.name,
             "note": communication.invoice_table_html,
             "user_id": (collectors.get((communication.partner_id.id, communication.company_id.id))

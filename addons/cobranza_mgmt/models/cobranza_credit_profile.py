@@ -5,7 +5,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, format_date
 
-from ..logic import scoring
+from ..logic import contact, scoring
 from . import cobranza_receivable as receivable
 from .cobranza_access import GROUP_COLLECTOR, check_collector, check_fields, is_manager
 from .cobranza_credit_policy import HOLD_TYPES
@@ -238,7 +238,8 @@ class CobranzaCreditProfile(models.Model):
                 ))
 
     # What a user writes directly; holds, behaviour and hand-overs go through the actions below.
-    _USER_FIELDS = ("collector_id", "is_dunning_excluded", "dunning_exclusion_reason", "ladder_id")
+    _USER_FIELDS = ("collector_id", "is_dunning_excluded", "dunning_exclusion_reason", "ladder_id", "contact_lang",
+                    *contact.PREFERENCE_FIELDS)
 
     @api.model_create_multi
     def create(self, vals_list):

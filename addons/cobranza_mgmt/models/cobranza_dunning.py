@@ -95,7 +95,8 @@ class CobranzaDunning(models.AbstractModel):
                AND NOT COALESCE(move.cobranza_is_disputed, FALSE)
                AND aml.partner_id NOT IN (  -- a hashed set, whatever the statistics of the profiles say
                     SELECT partner_id FROM cobranza_credit_profile
-                     WHERE company_id = %(company)s AND is_dunning_excluded AND partner_id IS NOT NULL
+                     WHERE company_id = %(company)s AND (is_dunning_excluded OR contact_blocked)
+                       AND partner_id IS NOT NULL
                )
                AND NOT EXISTS (
                     SELECT 1 FROM cobranza_promise_move_rel rel
@@ -120,13 +121,15 @@ class CobranzaDunning(models.AbstractModel):
         a firmer notice of the new ladder that they never got comes at the next run.
 
         Raw SQL, one statement: the items' level is written without the ORM's write (no computes,
-        tracking or rules depend on it; ``check_fields`` keeps it for Collections only).
+        tracking or rules depend on it; ``check_fields`` keeps it for Collections only). It runs as a
+        claim (``claim_rows``): items a concurrent worker changed since this transaction began are left
+        to the next call.
         :return: ids of the items moved
         """
         Ladder = self.env["cobranza.dunning.ladder"]
         self.env.flush_all()
         partner_filter = SQL("AND aml.partner_id = ANY(%s)", list(partner_ids)) if partner_ids is not None else SQL()
-        self.env.cr.execute(SQL(
+        rows = claim_rows(self.env.cr, SQL(
             """
             WITH %(ladder_ctes)s,
             target AS (
@@ -154,7 +157,7 @@ class CobranzaDunning(models.AbstractModel):
             ladder=Ladder._ladder_expression("profile"), receivable=receivable.RECEIVABLE_FROM,
             is_open_debit=receivable.IS_OPEN_DEBIT, partner_filter=partner_filter,
         ))
-        moved = [row[0] for row in self.env.cr.fetchall()]
+        moved = [row[0] for row in rows or []]
         if moved:
             self.env["account.move.line"].browse(moved).invalidate_recordset(["cobranza_level_id"])
         return moved
@@ -256,8 +259,6 @@ class CobranzaDunning(models.AbstractModel):
             if not self.env["cobranza.dunning.level"].sudo().search_count([("company_id", "=", company.id)], limit=1):
                 continue
             engine = self.sudo().with_company(company)
-            if not engine._queue_size(company, today):  # the day's first batch: segments may have changed
-                engine._move_to_ladder(company)
             if not engine._fill_queue(company, today):
                 remaining += 1  # being filled by another worker: call again to find it
             if done < batch_size:
@@ -294,6 +295,7 @@ class CobranzaDunning(models.AbstractModel):
         cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", FILL_LOCK, company.id))
         if not cr.fetchone()[0]:
             return False  # another worker is filling it: the next batch finds it filled
+        self._move_to_ladder(company)  # before the day's scan: customers whose segment or ladder changed
         self.env.flush_all()
         return claim_rows(cr, SQL(
             """
@@ -369,6 +371,7 @@ class CobranzaDunning(models.AbstractModel):
         locked = sorted(self._lock_partners(company, list(plan)))
         if not locked:
             return [], self.env["cobranza.communication"]
+        now = fields.Datetime.now()
         Level = self.env["cobranza.dunning.level"]
         profiles = {
             profile.partner_id.id: profile
@@ -408,9 +411,9 @@ class CobranzaDunning(models.AbstractModel):
                     str(line_id): residual[line_id]["cobranza_level_id"] or None for line_id in line_ids
                 },
             }
-            channels = list(dict.fromkeys(channel for level, _ids in reached for channel in level._channels()))
+            channels = self._contact_plan(profiles[partner_id], reached, now)
             events.append((partner_id, reached, len(vals_list), len(channels)))
-            vals_list += [{**common, "channel": channel} for channel in channels]
+            vals_list += [{**common, "channel": channel, "not_before": not_before} for channel, not_before in channels]
         # One chatter note per customer, written before the communications so they can point to it;
         # a customer whose side action fails below gets its note rewritten.
         labels = {level: level._actions_label() for level in {
@@ -452,6 +455,16 @@ class CobranzaDunning(models.AbstractModel):
         if communications and len(failed) < len(events):
             self.env.ref("cobranza_mgmt.ir_cron_dispatch_queued")._trigger()
         return locked, communications
+
+    @api.model
+    def _contact_plan(self, profile, reached, now):
+        """[(channel, not before)] of one customer's reminder: the channels of the levels reached, as its
+        contact preferences allow (``_contact_channels``); texts and calls wait for its days and hours."""
+        channels = profile._contact_channels(
+            list(dict.fromkeys(channel for level, _ids in reached for channel in level._channels())))
+        timed = {"sms", "whatsapp", "phone"}
+        window = profile._contact_window_start(now) if timed & set(channels) else now
+        return [(channel, window if channel in timed and window > now else None) for channel in channels]
 
     @api.model
     def _check_rates(self, company, today, line_ids, residual, unrated):
@@ -645,6 +658,7 @@ class CobranzaDunning(models.AbstractModel):
         if move_ids is not None:
             lines = lines.filtered(lambda line: line.move_id.id in move_ids)
         lines = lines.filtered(lambda line: not line.move_id.cobranza_is_disputed)
+        profile._check_may_contact("email")
         if not lines:
             raise UserError(self.env._("%(partner)s has nothing overdue to remind.", partner=partner.display_name))
         ladder = self.env["cobranza.dunning.ladder"].sudo()._for_profiles(profile)[profile.id]

@@ -25,3 +25,4 @@ from . import test_collections_portal
 from . import test_agreement_request
 from . import test_portal_tours
 from . import test_dunning_ladders
+from . import test_contact_preferences
