@@ -448,6 +448,7 @@ class CobranzaAgreement(models.Model):
                                        "%(company)s.", company=self.company_id.name))
         move = self.env["account.move"].create({
             "move_type": "out_invoice",
+            "invoice_payment_term_id": False,  # its own due date: no terms, no early-payment incentive
             "partner_id": self.partner_id.id,
             "company_id": self.company_id.id,
             "currency_id": self.currency_id.id,

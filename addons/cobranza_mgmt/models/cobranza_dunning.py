@@ -626,6 +626,7 @@ class CobranzaDunning(models.AbstractModel):
                                         company=company.name))
         fee = self.env["account.move"].create({
             "move_type": "out_invoice",
+            "invoice_payment_term_id": False,  # its own due date: no terms, no early-payment incentive
             "partner_id": partner.id,
             "company_id": company.id,
             "invoice_date": fields.Date.context_today(self),

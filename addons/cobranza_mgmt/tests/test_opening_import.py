@@ -1,6 +1,7 @@
 import base64
 from datetime import timedelta
 
+from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
@@ -114,3 +115,18 @@ class TestOpeningImport(ImportCommon):
         for user in (self.collector, self.billing_user):
             with self.assertRaises(AccessError):
                 self._wizard(xlsx_file(self._rows()), user=user).action_preview()
+
+    def test_the_files_due_dates_stand_whatever_the_customers_terms(self):
+        """A customer with payment terms of its own (or early-payment terms from its ladder) keeps the due
+        date of the file: the imported document is not re-dated by the terms."""
+        term = self.env["account.payment.term"].create({
+            "name": "60 días", "company_id": self.company.id,
+            "line_ids": [Command.create({"value": "percent", "value_amount": 100.0, "nb_days": 60})],
+        })
+        self.customer.with_company(self.company).property_payment_term_id = term
+        wizard = self._wizard(xlsx_file(self._rows()))
+        wizard.action_preview()
+        wizard.action_confirm()
+        third = self._moves().filtered(lambda move: move.payment_reference == "F-0003")
+        self.assertEqual((third.invoice_date_due, third.invoice_payment_term_id),
+                         (self.today - timedelta(days=15), self.env["account.payment.term"]))

@@ -278,6 +278,7 @@ class CobranzaOpeningImport(models.TransientModel):
                            number=line.number, amount=line.amount)
         return {
             "move_type": "out_invoice", "partner_id": partner.id, "journal_id": self.journal_id.id,
+            "invoice_payment_term_id": False,  # its own due date: no terms, no early-payment incentive
             "company_id": self.company_id.id, "currency_id": line.currency_id.id, "invoice_date": line.date,
             "invoice_date_due": line.due_date, "payment_reference": line.number, "ref": line.number,
             "invoice_line_ids": [Command.create({"name": label, "account_id": self.account_id.id, "quantity": 1,
