@@ -1,7 +1,7 @@
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_date
 from odoo.tools.mimetypes import guess_mimetype
@@ -168,6 +168,22 @@ class AccountMove(models.Model):
                 "Invoice %(invoice)s cannot be posted. %(problem)s Ask a Collections Manager.",
                 invoice=move.display_name, problem=problem,
             ))
+
+    @api.depends("partner_id")
+    def _compute_invoice_payment_term_id(self):
+        """Odoo's terms (the customer's), unless the ladder the customer climbs gives its customers
+        early-payment terms (a collection policy incentive): a new customer invoice gets those."""
+        result = super()._compute_invoice_payment_term_id()
+        invoices = self.filtered(lambda m: m.move_type == "out_invoice" and m.state == "draft"
+                                 and m.commercial_partner_id and m.company_id)
+        Ladder = self.env["cobranza.dunning.ladder"].sudo()
+        for company, moves in invoices.grouped("company_id").items():
+            ladders = Ladder._for_customers(company, moves.commercial_partner_id.ids)
+            for move in moves:
+                term = ladders.get(move.commercial_partner_id.id, Ladder).incentive_term_id
+                if term:
+                    move.invoice_payment_term_id = term.with_env(self.env)
+        return result
 
     def _cobranza_check_rates(self):
         """Refuse to post a customer document in a foreign currency that has no rate on or before its

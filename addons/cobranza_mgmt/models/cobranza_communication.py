@@ -222,9 +222,22 @@ class CobranzaCommunication(models.Model):
             return format_amount(self.env, amount, currency, lang_code=lang)
 
         rows = []
+        customer = self.with_context(lang=lang)
         for line in self.line_ids.sorted(lambda item: (item.date_maturity, item.move_name or "")):
             move = line.move_id
+            currency = currency_of(line)
+            early = ""
+            if line.discount_date and line.discount_date >= today and line.discount_amount_currency \
+                    and currency.compare_amounts(residual_of(line), line.amount_currency) == 0:
+                # Odoo's early-payment discount, still open and nothing paid yet: say what it is worth
+                early = customer.env._(
+                    "Pay %(amount)s by %(date)s and save %(saving)s.",
+                    amount=money(line.discount_amount_currency, currency),
+                    date=format_date(self.env, line.discount_date, lang_code=lang),
+                    saving=money(line.amount_currency - line.discount_amount_currency, currency),
+                )
             rows.append({
+                "early_payment": early,
                 "number": move.name,
                 "due_date": line.date_maturity,
                 "due_date_text": format_date(self.env, line.date_maturity, lang_code=lang),

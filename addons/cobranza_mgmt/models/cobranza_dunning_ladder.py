@@ -30,6 +30,12 @@ class CobranzaDunningLadder(models.Model):
     segment_c = fields.Boolean()
     segment_d = fields.Boolean()
     level_ids = fields.One2many("cobranza.dunning.level", "ladder_id", string="Levels")
+    incentive_term_id = fields.Many2one(
+        "account.payment.term", string="Early-Payment Terms", check_company=True,
+        domain="[('early_discount', '=', True), ('company_id', 'in', (False, company_id))]",
+        help="New invoices of the customers who climb this ladder get these payment terms, with Odoo's early-payment "
+             "discount; the preventive reminder tells them how much they save by paying early.",
+    )
     level_count = fields.Integer(compute="_compute_level_count", string="Levels Count")
 
     @api.depends("level_ids")
@@ -100,6 +106,35 @@ class CobranzaDunningLadder(models.Model):
         """The ladder id: the customer's own, else its segment's, else the default."""
         return SQL("COALESCE(%s.ladder_id, ladder_segment.ladder_id, ladder_default.ladder_id)",
                    SQL.identifier(profile_alias))
+
+    @api.constrains("incentive_term_id")
+    def _check_incentive_term(self):
+        for ladder in self.filtered("incentive_term_id"):
+            if not ladder.incentive_term_id.early_discount:
+                raise ValidationError(self.env._(
+                    "The early-payment terms of dunning ladder %(ladder)s must grant an early-payment discount "
+                    "(%(term)s does not).", ladder=ladder.name, term=ladder.incentive_term_id.display_name,
+                ))
+
+    @api.model
+    def _for_customers(self, company, partner_ids):
+        """{commercial partner id: the ladder it climbs in ``company``} (customers without a credit profile
+        yet: the default ladder)."""
+        if not partner_ids:
+            return {}
+        self.env["cobranza.credit.profile"].flush_model(["ladder_id", "segment", "company_id", "partner_id"])
+        self.flush_model()
+        self.env.cr.execute(SQL(
+            """WITH %s
+               SELECT customer.id, %s
+                 FROM unnest(%s::int[]) AS customer(id)
+                 LEFT JOIN cobranza_credit_profile profile
+                        ON profile.partner_id = customer.id AND profile.company_id = %s
+                 %s""",
+            self._ladder_ctes(company), self._ladder_expression("profile"), list(partner_ids), company.id,
+            self._ladder_join("profile"),
+        ))
+        return {partner_id: self.browse(ladder_id) for partner_id, ladder_id in self.env.cr.fetchall()}
 
     @api.model
     def _for_profiles(self, profiles):
