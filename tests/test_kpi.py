@@ -46,3 +46,16 @@ def test_top10_share_with_many_customers():
     figures = dict(FIGURES, balances=[10.0] * 20 + [100.0], overdue_balances=[])
     result = kpi.compute(figures, 30)
     assert result["top10_share"] == pytest.approx((100 + 90) / 300 * 100, abs=1e-4)
+
+
+def test_early_payment_figures():
+    figures = {
+        "opening": 0.0, "sales": 1500.0, "closing": 500.0, "closing_current": 500.0, "overdue_opening": 0.0,
+        "overdue_opening_left": 0.0, "balances": [500.0], "overdue_balances": [0.0], "promises_kept": 0,
+        "promises_broken": 0, "agreements_kept": 0, "agreements_broken": 0,
+        "discounts_granted": 40.0, "discounts_taken": 10.0,
+        "closing_incentive": 0.0, "sales_incentive": 1000.0, "closing_other": 500.0, "sales_other": 500.0,
+    }
+    result = kpi.compute(figures, 30)
+    assert (result["discounts_granted"], result["discounts_taken"], result["discount_take_rate"]) == (40.0, 10.0, 25.0)
+    assert (result["dso_incentive"], result["dso_no_incentive"]) == (0.0, 30.0)

@@ -9,12 +9,17 @@
   those same items is still unpaid at the end;
 * ``balances``: each customer's receivable at the end (for delinquency and concentration);
   ``overdue_balances``: each customer's overdue part at the end;
-* ``promises_kept`` / ``promises_broken``; ``agreements_kept`` / ``agreements_broken``.
+* ``promises_kept`` / ``promises_broken``; ``agreements_kept`` / ``agreements_broken``;
+* ``discounts_granted``: early-payment discounts offered on the credit sales of the period (what
+  paying early would save); ``discounts_taken``: those customers deducted when paying early;
+* ``closing_incentive`` / ``sales_incentive``: receivables and credit sales of the customers whose
+  ladder gives early-payment terms; ``closing_other`` / ``sales_other``: of the others.
 """
 
 KPI_FIELDS = (
     "dso", "best_dso", "add", "cei", "recovery_rate", "delinquent_accounts", "delinquent_share",
     "overdue_share", "promise_kept_rate", "agreement_compliance_rate", "top10_share", "hhi",
+    "discount_take_rate", "dso_incentive", "dso_no_incentive",
 )
 
 
@@ -57,4 +62,9 @@ def compute(figures, days):
         "hhi": round(sum((amount / total) ** 2 for amount in balances), 6) if total else None,
         "promise_count": promises,
         "agreement_count": agreements,
+        "discounts_granted": round(figures.get("discounts_granted", 0.0), 2),
+        "discounts_taken": round(figures.get("discounts_taken", 0.0), 2),
+        "discount_take_rate": _ratio(figures.get("discounts_taken", 0.0), figures.get("discounts_granted", 0.0), 100),
+        "dso_incentive": _ratio(figures.get("closing_incentive", 0.0), figures.get("sales_incentive", 0.0), days),
+        "dso_no_incentive": _ratio(figures.get("closing_other", 0.0), figures.get("sales_other", 0.0), days),
     }

@@ -40,7 +40,7 @@ class CobranzaKpi(models.AbstractModel):
         self.env.cr.execute(SQL(
             """
             SELECT item.partner_id, profile.collector_id, profile.segment, item.opening, item.sales, item.closing,
-                   item.overdue_opening, item.overdue_opening_left, %(bucket_names)s
+                   item.overdue_opening, item.overdue_opening_left, item.discounts_granted, %(bucket_names)s
               FROM (
                 SELECT line.partner_id,
                        SUM(line.opening_residual) FILTER (WHERE line.date <= %(opening_day)s) AS opening,
@@ -48,11 +48,14 @@ class CobranzaKpi(models.AbstractModel):
                        SUM(line.closing_residual) AS closing,
                        SUM(line.opening_residual) FILTER (WHERE line.overdue_at_opening) AS overdue_opening,
                        SUM(line.closing_residual) FILTER (WHERE line.overdue_at_opening) AS overdue_opening_left,
+                       SUM(line.early) FILTER (WHERE line.date >= %(date_from)s AND line.sale) AS discounts_granted,
                        %(bucket_sums)s
                   FROM (
                     -- amounts as float8: summing numeric is what the pass spent most on; rounded back below
                     SELECT aml.partner_id, aml.date, aml.balance::float8 AS balance,
                            aml.journal_id = ANY(%(sale_journals)s) AS sale,
+                           CASE WHEN aml.discount_date IS NOT NULL
+                                THEN (aml.balance - aml.discount_balance)::float8 ELSE 0 END AS early,
                            %(opening_residual)s::float8 AS opening_residual,
                            %(closing_residual)s::float8 AS closing_residual,
                            %(date_to)s - %(due)s AS age,
@@ -81,7 +84,7 @@ class CobranzaKpi(models.AbstractModel):
                 [("company_id", "=", company.id), ("type", "=", "sale")]).ids or [0],
         ))
         names = ("partner_id", "collector_id", "segment", "opening", "sales", "closing",
-                 "overdue_opening", "overdue_opening_left", *BUCKETS)
+                 "overdue_opening", "overdue_opening_left", "discounts_granted", *BUCKETS)
         rows = []
         for values in self.env.cr.fetchall():
             row = dict(zip(names, values, strict=True))
@@ -92,6 +95,23 @@ class CobranzaKpi(models.AbstractModel):
             row["closing_current"] = row["not_due"]
             rows.append(row)
         return rows
+    @api.model
+    def _discounts_taken(self, company, date_from, date_to):
+        """{customer: early-payment discounts it deducted when paying in the period}: the write-offs Odoo
+        books on the company's cash-discount loss account when a payment uses the discount."""
+        account = company.account_journal_early_pay_discount_loss_account_id
+        if not account:
+            return {}
+        self.env.cr.execute(SQL(
+            """
+            SELECT partner_id, SUM(balance)::float8 FROM account_move_line
+             WHERE company_id = %s AND account_id = %s AND parent_state = 'posted' AND partner_id IS NOT NULL
+               AND date BETWEEN %s AND %s
+             GROUP BY partner_id
+            """, company.id, account.id, date_from, date_to,
+        ))
+        return dict(self.env.cr.fetchall())
+
     @api.model
     def _outcome_counts(self, company, date_from, date_to):
         """Promises and agreements settled in the period: {(dimension key): counts}, per customer."""
@@ -126,6 +146,10 @@ class CobranzaKpi(models.AbstractModel):
         """
         rows = self._partner_figures(company, date_from, date_to)
         promises, agreements = self._outcome_counts(company, date_from, date_to)
+        taken = self._discounts_taken(company, date_from, date_to)
+        ladders = self.env["cobranza.dunning.ladder"].sudo()._for_customers(
+            company, [row["partner_id"] for row in rows])
+        incentive = {partner_id for partner_id, ladder in ladders.items() if ladder.incentive_term_id}
         profiles = {}
         if promises or agreements:
             self.env.cr.execute(SQL(
@@ -136,7 +160,8 @@ class CobranzaKpi(models.AbstractModel):
         empty = {
             "opening": 0.0, "sales": 0.0, "closing": 0.0, "closing_current": 0.0, "overdue_opening": 0.0,
             "overdue_opening_left": 0.0, "promises_kept": 0, "promises_broken": 0, "agreements_kept": 0,
-            "agreements_broken": 0, **dict.fromkeys(BUCKETS, 0.0),
+            "agreements_broken": 0, "discounts_granted": 0.0, "discounts_taken": 0.0, "closing_incentive": 0.0,
+            "sales_incentive": 0.0, "closing_other": 0.0, "sales_other": 0.0, **dict.fromkeys(BUCKETS, 0.0),
         }
         groups = {dimension: defaultdict(lambda: {**empty, "balances": [], "overdue_balances": []})
                   for dimension, _label in DIMENSIONS}
@@ -148,10 +173,13 @@ class CobranzaKpi(models.AbstractModel):
         for row in rows:
             if collector is not None and row["collector_id"] != collector.id:
                 continue
+            side = "incentive" if row["partner_id"] in incentive else "other"
+            figures = {**row, "discounts_taken": round(taken.get(row["partner_id"], 0.0), 2),
+                       f"closing_{side}": row["closing"], f"sales_{side}": row["sales"]}
             for group in groups_of(row["collector_id"], row["segment"]):
                 for name in empty:
-                    if name in row:
-                        group[name] += row[name]
+                    if name in figures:
+                        group[name] += figures[name]
                 group["balances"].append(row["closing"])
                 group["overdue_balances"].append(row["closing"] - row["closing_current"])
         for source, prefix in ((promises, "promises"), (agreements, "agreements")):

@@ -45,6 +45,23 @@ class CobranzaKpiSnapshot(models.Model):
     )
     top10_share = fields.Float(string="Top-10 Share (%)", readonly=True, aggregator="avg", digits=(16, 2))
     hhi = fields.Float(string="Herfindahl Index", readonly=True, aggregator="avg", digits=(16, 4))
+    discounts_granted = fields.Monetary(
+        string="Early-Payment Discounts Offered", readonly=True, aggregator="sum",
+        help="What paying early would save on the credit sales of the period (Odoo's early-payment discounts).",
+    )
+    discounts_taken = fields.Monetary(
+        string="Early-Payment Discounts Taken", readonly=True, aggregator="sum",
+        help="The early-payment discounts customers deducted when paying in the period.",
+    )
+    discount_take_rate = fields.Float(string="Discounts Taken (%)", readonly=True, aggregator="avg", digits=(16, 2))
+    dso_incentive = fields.Float(
+        string="DSO With Incentive", readonly=True, aggregator="avg", digits=(16, 2),
+        help="DSO of the customers whose dunning ladder gives early-payment terms.",
+    )
+    dso_no_incentive = fields.Float(
+        string="DSO Without Incentive", readonly=True, aggregator="avg", digits=(16, 2),
+        help="DSO of the other customers.",
+    )
     not_due = fields.Monetary(readonly=True, aggregator="sum")
     days_1_30 = fields.Monetary(string="1-30", readonly=True, aggregator="sum")
     days_31_60 = fields.Monetary(string="31-60", readonly=True, aggregator="sum")

@@ -89,3 +89,22 @@ class TestEarlyPaymentIncentive(DunningCommon):
         with self.assertRaisesRegex(UserError, "no exchange rate"):
             foreign.action_post()
         self.assertEqual(foreign.state, "draft", "nothing posted")
+
+    def test_kpis_count_discounts_offered_and_taken_and_split_the_dso(self):
+        if not self.company.account_journal_early_pay_discount_loss_account_id:
+            expense = self.company_data["default_account_expense"]
+            self.company.account_journal_early_pay_discount_loss_account_id = expense
+        early = self._new_invoice(self.customer, 5)  # standard ladder: 2 % until day 28
+        early.action_post()
+        plain = self._new_invoice(self.other_customer, 10, amount=500.0)  # firm ladder: no incentive
+        plain.action_post()
+        wizard = self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=early.ids).create({"payment_date": self.today})
+        self.assertEqual(wizard.amount, 980.0, "Odoo offers the early-payment amount")
+        wizard._create_payments()
+        self.assertIn(early.payment_state, ("paid", "in_payment"))
+        figures = self.env["cobranza.kpi"]._compute_all(self.company, self.today - timedelta(days=29),
+                                                         self.today)["company"][False]
+        self.assertEqual((figures["discounts_granted"], figures["discounts_taken"], figures["discount_take_rate"]),
+                         (20.0, 20.0, 100.0))
+        self.assertEqual((figures["dso_incentive"], figures["dso_no_incentive"]), (0.0, 30.0))
