@@ -492,11 +492,25 @@ class CobranzaCommunication(models.Model):
 
     def _thread_on_customers(self):
         """Each reminder e-mail is a message of its customer's chatter, so the customer's reply (Odoo's
-        mail gateway routes it by the In-Reply-To of the reply) lands there for the collector."""
-        for partner, communications in self.filtered("mail_id").grouped("partner_id").items():
-            communications.mail_id.mail_message_id.sudo().write({
-                "model": "res.partner", "res_id": partner.commercial_partner_id.id,
-            })
+        mail gateway routes it by the In-Reply-To of the reply) lands there for the collector.
+
+        One UPDATE for the whole batch: the ORM's write of ``mail.message`` made two queries per customer
+        (a fifth of the delivery's queries) and does nothing else for these fields than check that the
+        caller is an administrator (the delivery job runs as superuser) and invalidate the documents'
+        caches, which is done here around the statement."""
+        rows = [(communication.mail_id.mail_message_id.id, communication.partner_id.commercial_partner_id.id)
+                for communication in self.filtered(lambda c: c.mail_id.mail_message_id)]
+        if not rows:
+            return
+        messages = self.env["mail.message"].sudo().browse([message_id for message_id, _partner in rows])
+        messages._invalidate_documents()
+        messages.flush_recordset(["model", "res_id"])
+        self.env.cr.execute_values(
+            "UPDATE mail_message message SET model = 'res.partner', res_id = v.res_id"
+            "  FROM (VALUES %s) AS v(id, res_id) WHERE message.id = v.id", rows)
+        messages.invalidate_recordset(["model", "res_id"])
+        self.mail_id.invalidate_recordset(["model", "res_id"])  # the e-mails' own (inherited) copies of them
+        messages._invalidate_documents()
 
     def _deliver_documents(self):
         """Letters or case files (one channel, one company): many per wkhtmltopdf call, one PDF each."""
