@@ -34,13 +34,15 @@ class CobranzaCreditProfile(models.Model):
     )
     contact_hour_from = fields.Float(string="Calls and Texts From", help="Hour of day; 0 and 0: any time.")
     contact_hour_to = fields.Float(string="Calls and Texts Until")
-    contact_mon = fields.Boolean(string="Monday", default=True)
-    contact_tue = fields.Boolean(string="Tuesday", default=True)
-    contact_wed = fields.Boolean(string="Wednesday", default=True)
-    contact_thu = fields.Boolean(string="Thursday", default=True)
-    contact_fri = fields.Boolean(string="Friday", default=True)
-    contact_sat = fields.Boolean(string="Saturday", default=True)
-    contact_sun = fields.Boolean(string="Sunday", default=True)
+    # Days for calls and texts: none ticked is any day (profiles made by the behaviour refresh's SQL upsert
+    # have no defaults, so "nothing ticked" must be the neutral value).
+    contact_mon = fields.Boolean(string="Monday")
+    contact_tue = fields.Boolean(string="Tuesday")
+    contact_wed = fields.Boolean(string="Wednesday")
+    contact_thu = fields.Boolean(string="Thursday")
+    contact_fri = fields.Boolean(string="Friday")
+    contact_sat = fields.Boolean(string="Saturday")
+    contact_sun = fields.Boolean(string="Sunday")
     contact_lang = fields.Selection(related="partner_id.lang", string="Language", readonly=False,
                                     help="The language of the customer's reminders, letters and portal page.")
     contact_summary = fields.Char(compute="_compute_contact_summary", string="Contact")
@@ -54,12 +56,11 @@ class CobranzaCreditProfile(models.Model):
                 continue
             parts = []
             if profile._has_window():
-                days = [self._fields[name].get_description(self.env)["string"][:3]
-                        for name in DAY_FIELDS if profile[name]]
-                hours = ""
+                window = [self._fields[name].get_description(self.env)["string"][:3]
+                          for name in DAY_FIELDS if profile[name]]
                 if profile.contact_hour_from or profile.contact_hour_to:
-                    hours = f" {hour_label(profile.contact_hour_from)}-{hour_label(profile.contact_hour_to)}"
-                parts.append(" ".join(days) + hours)
+                    window.append(f"{hour_label(profile.contact_hour_from)}-{hour_label(profile.contact_hour_to)}")
+                parts.append(" ".join(window))
             parts += [self._fields[name].get_description(self.env)["string"]
                       for name in FORBIDDING_FIELDS.values() if profile[name]]
             profile.contact_summary = ", ".join(parts)
@@ -67,7 +68,7 @@ class CobranzaCreditProfile(models.Model):
     @api.constrains(*PREFERENCE_FIELDS)
     def _check_contact_preferences(self):
         for profile in self:
-            name = profile.partner_id.display_name
+            name = profile.partner_id.name  # stored: no query for the display name of every profile checked
             if profile.contact_blocked and not (profile.contact_blocked_reason or "").strip():
                 raise ValidationError(self.env._("Say why %(customer)s must not be contacted.", customer=name))
             low, high = profile.contact_hour_from, profile.contact_hour_to
@@ -77,8 +78,6 @@ class CobranzaCreditProfile(models.Model):
                     "the end, within the day, or 0 and 0 for any time.",
                     customer=name, low=hour_label(low), high=hour_label(high),
                 ))
-            if not any(profile[day] for day in DAY_FIELDS):
-                raise ValidationError(self.env._("Choose at least one day to contact %(customer)s.", customer=name))
             if profile.contact_text_channel and profile[FORBIDDING_FIELDS[profile.contact_text_channel]]:
                 raise ValidationError(self.env._(
                     "%(customer)s cannot receive texts by a forbidden channel (%(channel)s).", customer=name,
@@ -125,9 +124,15 @@ class CobranzaCreditProfile(models.Model):
                     channel=self._fields[FORBIDDING_FIELDS[channel]].get_description(self.env)["string"],
                 ))
 
+    def _contact_days(self):
+        """The 7 days (Monday first) calls and texts may go out: those ticked, or all when none is."""
+        self.ensure_one()
+        days = [self[day] for day in DAY_FIELDS]
+        return days if any(days) else [True] * 7
+
     def _has_window(self):
         self.ensure_one()
-        return bool(self.contact_hour_from or self.contact_hour_to) or not all(self[day] for day in DAY_FIELDS)
+        return bool(self.contact_hour_from or self.contact_hour_to) or not all(self._contact_days())
 
     def _contact_window_start(self, moment):
         """The first moment from ``moment`` (naive UTC) inside the customer's days and hours (in its
@@ -136,6 +141,6 @@ class CobranzaCreditProfile(models.Model):
         if not self._has_window():
             return moment
         zone = pytz.timezone(self.partner_id.tz or self.company_id.partner_id.tz or "UTC")
-        start = window_start(pytz.utc.localize(moment).astimezone(zone), [self[day] for day in DAY_FIELDS],
+        start = window_start(pytz.utc.localize(moment).astimezone(zone), self._contact_days(),
                              self.contact_hour_from, self.contact_hour_to)
         return start.astimezone(pytz.utc).replace(tzinfo=None) if start else moment

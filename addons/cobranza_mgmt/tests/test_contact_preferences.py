@@ -92,7 +92,6 @@ class TestContactPreferences(DunningCommon):
             {"contact_hour_from": 18.0, "contact_hour_to": 9.0},
             {"contact_hour_from": 10.0, "contact_hour_to": 10.0},
             {"contact_hour_from": 8.0, "contact_hour_to": 25.0},
-            dict.fromkeys(DAYS, False),
             {"contact_no_whatsapp": True, "contact_text_channel": "whatsapp"},
             {"contact_blocked": True, "contact_blocked_reason": "  "},
         ]
@@ -101,3 +100,14 @@ class TestContactPreferences(DunningCommon):
                 self.profile.write(values)
         self.profile.write({"contact_hour_from": 0.0, "contact_hour_to": 0.0})  # any time
         self.assertEqual(self.profile.contact_summary, "")
+
+    def test_a_profile_made_by_the_nightly_refresh_has_no_preference_and_can_be_edited(self):
+        newcomer = self.env["res.partner"].create({"name": "Distribuidora Nueva", "is_company": True})
+        self._invoice(newcomer, 100.0, days_overdue=2)
+        self.env["cobranza.profile.refresh"].sudo()._cron_refresh()  # profiles made by its SQL upsert
+        profile = self.Profile.sudo().search([("partner_id", "=", newcomer.id), ("company_id", "=", self.company.id)])
+        self.assertTrue(profile)
+        now = fields.Datetime.now()
+        self.assertEqual((profile._has_window(), profile._contact_window_start(now)), (False, now))
+        profile.with_user(self.manager).contact_no_sms = True  # no "choose a day" error
+        self.assertEqual(profile.contact_summary, "No SMS")
