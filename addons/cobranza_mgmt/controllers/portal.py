@@ -147,7 +147,7 @@ class CobranzaPortal(PaymentPortal):
                     {"company_id": company.id, **({"token": token} if token else {})}),
             })
         return {"partner": partner, "sections": sections, "page_name": "cobranza_collections",
-                "token": token, "today": fields.Date.context_today(request.env.user),
+                "token": token, "today": today,
                 "dispute_reasons": request.env["cobranza.dispute.reason"].sudo().search([])}
 
     @route(["/my/collections"], type="http", auth="public", website=True, sitemap=False)
