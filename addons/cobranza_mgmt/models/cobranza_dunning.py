@@ -662,7 +662,8 @@ class CobranzaDunning(models.AbstractModel):
         profile._check_may_contact("email")
         if not lines:
             raise UserError(self.env._("%(partner)s has nothing overdue to remind.", partner=partner.display_name))
-        ladder = self.env["cobranza.dunning.ladder"].sudo()._for_profiles(profile)[profile.id]
+        customer = partner.commercial_partner_id.id
+        ladder = self.env["cobranza.dunning.ladder"].sudo()._for_customers(company, [customer])[customer]
         levels = self.env["cobranza.dunning.level"].search(
             [("ladder_id", "=", ladder.id), ("send_email", "=", True)], order="offset_days",
         )

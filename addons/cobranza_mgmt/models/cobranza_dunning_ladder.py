@@ -135,18 +135,3 @@ class CobranzaDunningLadder(models.Model):
             self._ladder_join("profile"),
         ))
         return {partner_id: self.browse(ladder_id) for partner_id, ladder_id in self.env.cr.fetchall()}
-
-    @api.model
-    def _for_profiles(self, profiles):
-        """{profile id: the ladder its customer climbs}."""
-        result = {}
-        self.env["cobranza.credit.profile"].flush_model(["ladder_id", "segment", "company_id"])
-        self.flush_model()
-        for company, company_profiles in profiles.grouped("company_id").items():
-            self.env.cr.execute(SQL(
-                "WITH %s SELECT profile.id, %s FROM cobranza_credit_profile profile %s WHERE profile.id = ANY(%s)",
-                self._ladder_ctes(company), self._ladder_expression("profile"), self._ladder_join("profile"),
-                company_profiles.ids,
-            ))
-            result.update({profile_id: self.browse(ladder_id) for profile_id, ladder_id in self.env.cr.fetchall()})
-        return result
