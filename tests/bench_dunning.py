@@ -18,8 +18,14 @@ PARTNERS customers and INVOICES open customer invoices due from 200 days ago to 
   channel action" buttons: its communications and their e-mails (its letters get their
   communications and a print action, rendered only when a user downloads them);
 
+* interest: then bills late-payment interest (18 % a year, accruing for the last year) the way its
+  cron does, one committed batch per call: the accrual pass over every overdue item, then one
+  posted interest invoice per customer (``interest_seconds``, ``interest_invoices``,
+  ``interest_queries``);
+
 and prints the times, query counts, what was produced and the ratios (OCA ÷ ours, for the plan
-and end to end). The last line is one JSON object.
+and end to end). The last line is one JSON object. ``INTEREST_ONLY=1`` measures the interest
+billing alone on the same data (no dunning run, no OCA).
 The database is dropped afterwards.
 """
 import json
@@ -207,6 +213,44 @@ def measure(env, peer_sample=0):
     }
 
 
+def measure_interest(env):
+    """Late-payment interest billed as its cron does: batch by batch, each committed, until no customer remains."""
+    from dateutil.relativedelta import relativedelta
+
+    from odoo import Command
+
+    cr = env.cr
+    company = env.company
+    product = env["product.product"].create({"name": "Intereses de mora", "type": "service",
+                                             "taxes_id": [Command.clear()]})
+    company.write({"cobranza_interest_from": company._cobranza_today() - relativedelta(days=365),
+                   "cobranza_interest_product_id": product.id, "cobranza_interest_rate": 18.0})
+    cr.commit()
+    billing = env["cobranza.interest.line"]
+
+    def our_billing():
+        calls = 0
+        while True:
+            calls += 1
+            _done, remaining = billing._cron_bill(companies=company)
+            cr.commit()
+            if not remaining:
+                return calls
+
+    calls, seconds, queries = timed(cr, our_billing)
+    figures = {
+        "interest_seconds": round(seconds, 3), "interest_queries": queries,
+        "interest_invoices": count(cr, "SELECT count(DISTINCT interest_move_id) FROM cobranza_interest_line "
+                                       "WHERE state = 'billed'"),
+        "interest_lines": count(cr, "SELECT count(*) FROM cobranza_interest_line WHERE state = 'billed'"),
+        "interest_amount": float(count(cr, "SELECT COALESCE(SUM(amount), 0) FROM cobranza_interest_line")),
+    }
+    run_tests.say(f"ours, interest: {seconds:.1f}s, {queries} queries, {calls} batches: "
+                  f"{figures['interest_invoices']} interest invoices posted for {figures['interest_lines']} overdue "
+                  f"items, {figures['interest_amount']:.2f} charged")
+    return figures
+
+
 def main():
     partners = int(os.environ.get("PARTNERS", "10000"))
     invoices = int(os.environ.get("INVOICES", "100000"))
@@ -219,7 +263,9 @@ def main():
         serve_http(env)
         run_tests.say(f"built {partners} customers and {invoices} open invoices "
                       f"in {time.perf_counter() - started:.1f}s")
-        figures = measure(env, peer_sample=int(os.environ.get("PEER_SAMPLE", "500")))
+        figures = {} if os.environ.get("INTEREST_ONLY") else \
+            measure(env, peer_sample=int(os.environ.get("PEER_SAMPLE", "500")))
+        figures.update(measure_interest(env))
     print(json.dumps({"partners": partners, "invoices": invoices, **figures}))
 
 

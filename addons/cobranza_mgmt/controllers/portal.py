@@ -120,6 +120,7 @@ class CobranzaPortal(PaymentPortal):
         Communication = request.env["cobranza.communication"].sudo()
         Agreement = request.env["cobranza.agreement"].sudo()
         Policy = request.env["cobranza.agreement.policy"]
+        Interest = request.env["cobranza.interest.line"].sudo()
         sections = []
         today = fields.Date.context_today(request.env.user)
         for company in companies:
@@ -141,6 +142,8 @@ class CobranzaPortal(PaymentPortal):
                     ("state", "in", PORTAL_STATES),
                 ], order="date desc, id desc"),
                 "agreement_policy": policy,
+                "interest_accrued": Interest._accrued(company, [partner.commercial_partner_id.id], today).get(
+                    partner.commercial_partner_id.id, 0.0),
                 "first_from": today + timedelta(days=1),
                 "first_to": today + timedelta(days=policy.max_first_days),
                 "statement_url": "/my/collections/statement?" + url_encode(

@@ -7,3 +7,4 @@ from . import scoring
 from . import schedule
 from . import kpi
 from . import bank_file
+from . import interest

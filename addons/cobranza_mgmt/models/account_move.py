@@ -6,7 +6,7 @@ from odoo.exceptions import UserError
 from odoo.tools import format_date
 from odoo.tools.mimetypes import guess_mimetype
 
-from .cobranza_access import check_collector, check_fields
+from .cobranza_access import check_collector, check_fields, check_manager
 
 # Invoices the module itself posts past the credit control (late fees, agreement interest):
 # a Python-side flag, so no caller can set it over RPC as it could a context key.
@@ -46,6 +46,10 @@ class AccountMove(models.Model):
     cobranza_dispute_reason = fields.Text(string="Dispute Reason", readonly=True, copy=False)
     cobranza_dispute_user_id = fields.Many2one("res.users", string="Dispute Recorded By", readonly=True, copy=False)
     cobranza_dispute_date = fields.Datetime(string="Dispute Recorded On", readonly=True, copy=False)
+    cobranza_interest_line_ids = fields.One2many(
+        "cobranza.interest.line", "interest_move_id", string="Interest Charged", readonly=True, copy=False,
+    )
+    cobranza_interest_reversal_reason = fields.Text(string="Interest Reversed Because", readonly=True, copy=False)
 
     def _compute_partner_credit_warning(self):  # pylint: disable=missing-return
         """Odoo's own credit warning on draft customer invoices, fed by the credit policy: a hold or a
@@ -122,6 +126,50 @@ class AccountMove(models.Model):
                 note=text, user_id=(profile.collector_id or self.env.ref("base.user_root")).id,
             )
         return True
+
+    def _cobranza_reverse_interest(self, reason):
+        """A Collections Manager takes back a late-payment interest invoice: a credit note (reconciled with
+        the invoice while nothing is paid on it), the reason on both chatters. The days it charged stay
+        charged: the next billing does not charge them again.
+
+        :return: the credit note
+        """
+        self.ensure_one()
+        check_manager(self.env)
+        self.check_access("read")
+        if not (reason or "").strip():
+            raise UserError(self.env._("Give the reason for reversing the interest."))
+        lines = self.sudo().cobranza_interest_line_ids
+        if self.state != "posted" or not lines or lines.filtered(lambda line: line.state != "billed"):
+            raise UserError(self.env._("%(invoice)s is not a posted late-payment interest invoice still charged.",
+                                       invoice=self.display_name))
+        move = self.sudo()
+        today = self.company_id._cobranza_today()
+        credit_note = move._reverse_moves(
+            [{"ref": self.env._("Interest reversed: %(reason)s", reason=reason.strip()), "invoice_date": today,
+              "invoice_payment_term_id": False, "invoice_date_due": today}],
+            cancel=move.payment_state == "not_paid",
+        )
+        if credit_note.state == "draft":
+            with credit_exempt(credit_note):
+                credit_note.action_post()
+        lines.write({"state": "reversed"})
+        move.cobranza_interest_reversal_reason = reason.strip()
+        body = self.env._("Late-payment interest %(invoice)s reversed by %(user)s (%(credit_note)s): %(reason)s",
+                          invoice=self.name, user=self.env.user.name, credit_note=credit_note.name,
+                          reason=reason.strip())
+        move.message_post(body=body)
+        move.commercial_partner_id.message_post(body=body)
+        return credit_note
+
+    def action_cobranza_reverse_interest(self):
+        self.ensure_one()
+        check_manager(self.env)
+        return {
+            "type": "ir.actions.act_window", "name": self.env._("Reverse Late-Payment Interest"),
+            "res_model": "cobranza.interest.reverse", "view_mode": "form", "target": "new",
+            "context": {"default_move_id": self.id},
+        }
 
     def action_cobranza_send_reminder_now(self):
         """Remind the customer of this invoice now (what is due, or its last level again)."""

@@ -261,8 +261,15 @@ class CobranzaCommunication(models.Model):
         totals = defaultdict(float)
         for row in rows + credits:
             totals[row["currency"]] += row["residual"]
+        accrued = self.env["cobranza.interest.line"].sudo()._accrued(
+            self.company_id, [self.partner_id.commercial_partner_id.id], today,
+        ).get(self.partner_id.commercial_partner_id.id)
+        interest_text = customer.env._(
+            "Late-payment interest accrued up to %(date)s, not invoiced yet: %(amount)s.",
+            date=format_date(self.env, today, lang_code=lang), amount=money(accrued, self.company_id.currency_id),
+        ) if accrued else ""
         return {
-            "items": rows, "credits": credits,
+            "items": rows, "credits": credits, "interest": interest_text,
             "totals": [(currency, currency.round(amount))
                        for currency, amount in sorted(totals.items(), key=lambda item: item[0].name)],
             "totals_text": [money(currency.round(amount), currency)

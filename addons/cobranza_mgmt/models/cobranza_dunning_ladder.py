@@ -36,6 +36,12 @@ class CobranzaDunningLadder(models.Model):
         help="New invoices of the customers who climb this ladder get these payment terms, with Odoo's early-payment "
              "discount; the preventive reminder tells them how much they save by paying early.",
     )
+    interest_own_rate = fields.Boolean(
+        string="Own Interest Rate",
+        help="Charge the customers of this ladder their own late-payment interest rate instead of the company's.",
+    )
+    interest_rate = fields.Float(string="Late-Payment Interest (% a year)", digits=(16, 4),
+                                 help="Used when the ladder has its own rate; 0 charges these customers no interest.")
     level_count = fields.Integer(compute="_compute_level_count", string="Levels Count")
 
     @api.depends("level_ids")
@@ -106,6 +112,12 @@ class CobranzaDunningLadder(models.Model):
         """The ladder id: the customer's own, else its segment's, else the default."""
         return SQL("COALESCE(%s.ladder_id, ladder_segment.ladder_id, ladder_default.ladder_id)",
                    SQL.identifier(profile_alias))
+
+    @api.constrains("interest_own_rate", "interest_rate", "company_id")
+    def _check_interest_rate(self):
+        for ladder in self.filtered("interest_own_rate"):
+            ladder.company_id._check_cobranza_interest_rate(ladder.name, ladder.interest_rate)
+            ladder.company_id._check_cobranza_interest_setup()
 
     @api.constrains("incentive_term_id")
     def _check_incentive_term(self):

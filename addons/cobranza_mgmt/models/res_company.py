@@ -2,7 +2,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
-from ..logic import scoring
+from ..logic import interest, scoring
 
 
 class ResCompany(models.Model):
@@ -45,6 +45,36 @@ class ResCompany(models.Model):
     cobranza_late_fee_product_id = fields.Many2one(
         "product.product", string="Late Fee Product",
         help="Product of the late fee invoices that dunning levels with a late fee issue.",
+    )
+    cobranza_interest_rate = fields.Float(
+        string="Late-Payment Interest (% a year)", digits=(16, 4),
+        help="Simple interest on what is overdue, per day late after the grace days, billed once a period on one "
+             "invoice per customer. A ladder may set its own rate. 0: no interest.",
+    )
+    cobranza_interest_ceiling = fields.Float(
+        string="Legal Ceiling (% a year)", digits=(16, 4),
+        help="The highest annual rate the law allows: no rate of the company or of its ladders may exceed it. "
+             "0: no ceiling.",
+    )
+    cobranza_interest_from = fields.Date(
+        string="Interest Accrues From",
+        help="No day before this one is charged (the day the policy took effect for the customers).",
+    )
+    cobranza_interest_period = fields.Selection(
+        [("monthly", "Monthly"), ("quarterly", "Quarterly")], string="Interest Billed", default="monthly",
+        required=True,
+    )
+    cobranza_interest_product_id = fields.Many2one(
+        "product.product", string="Interest Product",
+        help="Product of the invoices that bill late-payment interest.",
+    )
+    cobranza_interest_billed_through = fields.Date(
+        string="Interest Billed Through", readonly=True, copy=False,
+        help="Last day of the last billing period whose interest was computed.",
+    )
+    cobranza_ladder_ids = fields.One2many("cobranza.dunning.ladder", "company_id", string="Dunning Ladders")
+    cobranza_charges_interest = fields.Boolean(
+        string="Charges Late-Payment Interest", compute="_compute_cobranza_charges_interest", store=True,
     )
     cobranza_kpi_report_month = fields.Char(
         string="KPI Report Sent For", readonly=True, copy=False,
@@ -131,6 +161,60 @@ class ResCompany(models.Model):
                     judicial=company.cobranza_judicial_days, formal=company.cobranza_formal_days,
                     company=company.name,
                 ))
+
+    @api.constrains("cobranza_interest_rate", "cobranza_interest_ceiling", "cobranza_interest_from",
+                    "cobranza_interest_product_id")
+    def _check_cobranza_interest(self):
+        for company in self:
+            rates = [(company.name, company.cobranza_interest_rate)] + [
+                (ladder.name, ladder.interest_rate)
+                for ladder in self.env["cobranza.dunning.ladder"].sudo().search(
+                    [("company_id", "=", company.id), ("interest_own_rate", "=", True)])
+            ]
+            for name, rate in rates:
+                company._check_cobranza_interest_rate(name, rate)
+            company._check_cobranza_interest_setup()
+
+    def _check_cobranza_interest_setup(self):
+        """A company that charges interest says from when, and with which product it invoices it."""
+        self.ensure_one()
+        ready = self.cobranza_interest_from and self.cobranza_interest_product_id
+        if self._cobranza_charges_interest() and not ready:
+            raise ValidationError(self.env._(
+                "%(company)s charges late-payment interest: set the day it accrues from and the interest product.",
+                company=self.name,
+            ))
+
+    def _check_cobranza_interest_rate(self, name, rate):
+        """Refuse the annual rate ``rate`` of ``name`` (the company or a ladder) when negative or above the
+        company's legal ceiling."""
+        self.ensure_one()
+        error = interest.rate_error(rate, self.cobranza_interest_ceiling)
+        if error == "negative":
+            raise ValidationError(self.env._(
+                "The late-payment interest rate of %(name)s and the legal ceiling cannot be negative (%(rate)s).",
+                name=name, rate=rate if rate < 0 else self.cobranza_interest_ceiling,
+            ))
+        if error == "ceiling":
+            raise ValidationError(self.env._(
+                "The late-payment interest rate of %(name)s (%(rate)s a year) exceeds the legal ceiling of "
+                "%(company)s (%(ceiling)s).",
+                name=name, rate=rate, company=self.name, ceiling=self.cobranza_interest_ceiling,
+            ))
+
+    @api.depends("cobranza_interest_rate", "cobranza_ladder_ids.interest_own_rate",
+                 "cobranza_ladder_ids.interest_rate", "cobranza_ladder_ids.active")
+    def _compute_cobranza_charges_interest(self):
+        for company in self:
+            company.cobranza_charges_interest = company.cobranza_interest_rate > 0 or any(
+                ladder.interest_own_rate and ladder.interest_rate > 0 for ladder in company.sudo().cobranza_ladder_ids
+            )
+
+    def _cobranza_charges_interest(self):
+        """Whether the company or one of its ladders sets a late-payment interest rate (stored: every reminder
+        asks, and reads it with the company at no cost)."""
+        self.ensure_one()
+        return self.cobranza_charges_interest
 
     @api.constrains("cobranza_segment_b_score", "cobranza_segment_c_score", "cobranza_segment_d_score")
     def _check_cobranza_segment_thresholds(self):

@@ -29,6 +29,12 @@ class ResConfigSettings(models.TransientModel):
     cobranza_agreement_interest_product_id = fields.Many2one(
         related="company_id.cobranza_agreement_interest_product_id", readonly=False,
     )
+    cobranza_interest_rate = fields.Float(related="company_id.cobranza_interest_rate", readonly=False)
+    cobranza_interest_ceiling = fields.Float(related="company_id.cobranza_interest_ceiling", readonly=False)
+    cobranza_interest_from = fields.Date(related="company_id.cobranza_interest_from", readonly=False)
+    cobranza_interest_period = fields.Selection(related="company_id.cobranza_interest_period", readonly=False)
+    cobranza_interest_product_id = fields.Many2one(related="company_id.cobranza_interest_product_id", readonly=False)
+    cobranza_interest_billed_through = fields.Date(related="company_id.cobranza_interest_billed_through")
     cobranza_segment_b_score = fields.Float(related="company_id.cobranza_segment_b_score", readonly=False)
     cobranza_segment_c_score = fields.Float(related="company_id.cobranza_segment_c_score", readonly=False)
     cobranza_segment_d_score = fields.Float(related="company_id.cobranza_segment_d_score", readonly=False)

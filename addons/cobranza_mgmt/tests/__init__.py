@@ -27,3 +27,4 @@ from . import test_portal_tours
 from . import test_dunning_ladders
 from . import test_contact_preferences
 from . import test_early_payment
+from . import test_interest

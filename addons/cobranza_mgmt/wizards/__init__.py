@@ -8,3 +8,4 @@ from . import cobranza_aging_as_of
 from . import cobranza_start_wizard
 from . import cobranza_import_wizard
 from . import cobranza_opening_import
+from . import cobranza_interest_reverse
