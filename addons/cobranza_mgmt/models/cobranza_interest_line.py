@@ -1,3 +1,4 @@
+import functools
 import logging
 
 from dateutil.relativedelta import relativedelta
@@ -313,22 +314,25 @@ class CobranzaInterestLine(models.Model):
         env = self.with_context(lang=lang).env
         currency = self[:1].currency_id
 
+        @functools.cache
+        def day(value):  # a billing's lines share a few dates
+            return format_date(env, value, lang_code=lang)
+
+        @functools.cache
+        def percent(rate):
+            return formatLang(env, rate, digits=2) + " %"  # Odoo's term extraction skips f-strings in _()
+
         def money(amount):
             return format_amount(env, amount, currency, lang_code=lang)
 
-        first, last = min(self.mapped("date_from")), max(self.mapped("date_to"))
         header = env._("Late-payment interest from %(start)s to %(end)s:",
-                       start=format_date(env, first, lang_code=lang), end=format_date(env, last, lang_code=lang))
-        rows = []
-        for line in self.sorted(lambda line: (line.source_move_id.name or "", line.id)):
-            rate = formatLang(env, line.rate, digits=2) + " %"  # Odoo's term extraction skips f-strings in _()
-            rows.append(env._(
-                "%(invoice)s: %(days)s days (%(start)s to %(end)s) on an average %(balance)s at %(rate)s a year: "
-                "%(amount)s", invoice=line.source_move_id.name, days=line.days,
-                start=format_date(env, line.date_from, lang_code=lang),
-                end=format_date(env, line.date_to, lang_code=lang), balance=money(line.average_balance), rate=rate,
-                amount=money(line.amount),
-            ))
+                       start=day(min(self.mapped("date_from"))), end=day(max(self.mapped("date_to"))))
+        rows = [env._(
+            "%(invoice)s: %(days)s days (%(start)s to %(end)s) on an average %(balance)s at %(rate)s a year: "
+            "%(amount)s", invoice=line.source_move_id.name, days=line.days, start=day(line.date_from),
+            end=day(line.date_to),
+            balance=money(line.average_balance), rate=percent(line.rate), amount=money(line.amount),
+        ) for line in self.sorted(lambda line: (line.source_move_id.name or "", line.id))]
         return "\n".join([header, *rows])
 
     # ------------------------------------------------------------------ screens

@@ -83,6 +83,12 @@ class TestLatePaymentInterest(AgreementCommon):
         self.assertFalse(self.Line.search([("source_move_id", "in", (january | february).ids)]),
                          "no interest on interest")
 
+    def test_a_manager_bills_the_last_period_now(self):
+        with freeze_time("2026-02-03"):
+            self.env["cobranza.interest.line"].with_user(self.manager).action_bill_now()
+        self.assertEqual(self._lines(self.invoice_a).state, "billed")
+        self.assertEqual(self.company.cobranza_interest_billed_through, date(2026, 1, 31))
+
     def test_left_out_days_are_never_charged(self):
         self.invoice_b._cobranza_set_dispute("Mercadería dañada")
         self._bill("2026-02-03")
