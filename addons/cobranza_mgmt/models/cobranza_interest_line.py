@@ -257,6 +257,7 @@ class CobranzaInterestLine(models.Model):
             with cr.savepoint():
                 self._create_invoices(company, product, lines_by_partner)
         except Exception:  # noqa: BLE001  one customer's failure must not stop the others: retried one by one
+            self.env.invalidate_all()  # the savepoint rolled back what the cache still holds
             for partner_id, lines in lines_by_partner.items():
                 try:
                     with cr.savepoint():

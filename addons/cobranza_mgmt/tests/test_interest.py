@@ -1,4 +1,5 @@
 from datetime import date
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
@@ -88,6 +89,26 @@ class TestLatePaymentInterest(AgreementCommon):
             self.env["cobranza.interest.line"].with_user(self.manager).action_bill_now()
         self.assertEqual(self._lines(self.invoice_a).state, "billed")
         self.assertEqual(self.company.cobranza_interest_billed_through, date(2026, 1, 31))
+
+    def test_one_customer_failing_does_not_stop_the_others(self):
+        Line = type(self.env["cobranza.interest.line"])
+        create_invoices = Line._create_invoices
+        broken = self.other_customer.id
+
+        def failing_for_one(billing, company, product, lines_by_partner):
+            if broken in lines_by_partner:
+                raise UserError("journal locked")  # what a customer's invoice can meet (a lock date, a bad account)
+            return create_invoices(billing, company, product, lines_by_partner)
+
+        with patch.object(Line, "_create_invoices", failing_for_one):
+            self._bill("2026-02-03")
+        self.assertEqual(self._lines(self.invoice_a).state, "billed", "the others are invoiced")
+        self.assertFalse(self._lines(self.invoice_b), "the failing customer's days are left to the next billing")
+        self.assertIn("journal locked", self.other_customer.message_ids[0].body)
+        self._bill("2026-03-02")
+        self.assertRecordValues(self._lines(self.invoice_b), [{"date_from": date(2026, 1, 9),
+                                                              "date_to": date(2026, 2, 28), "state": "billed"}])
+        self.assertEqual(len(self._lines(self.invoice_a)), 2, "nothing charged twice for the others")
 
     def test_left_out_days_are_never_charged(self):
         self.invoice_b._cobranza_set_dispute("Mercadería dañada")
