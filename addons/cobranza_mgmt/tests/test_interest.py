@@ -97,7 +97,8 @@ class TestLatePaymentInterest(AgreementCommon):
 
         def failing_for_one(billing, company, product, lines_by_partner):
             if broken in lines_by_partner:
-                raise UserError("journal locked")  # what a customer's invoice can meet (a lock date, a bad account)
+                # what a customer's invoice can meet (a lock date, a bad account)
+                raise UserError(self.env._("journal locked"))
             return create_invoices(billing, company, product, lines_by_partner)
 
         with patch.object(Line, "_create_invoices", failing_for_one):
