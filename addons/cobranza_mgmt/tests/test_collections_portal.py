@@ -355,3 +355,19 @@ class TestReplyChannel(DunningCommon):
         self._invoice(self.customer, 700.0, days_overdue=20)
         self._run()
         self.assertNotIn("wa.me", self._comms(channel="email").mail_id.body_html)
+
+
+@tagged("post_install", "-at_install")
+class TestPortalInterest(PortalLinkCommon):
+    """The page shows the late-payment interest accrued to date and not invoiced yet."""
+
+    def test_interest_accrued_to_date_is_on_the_page(self):
+        page = self.url_open(f"/my/collections?token={self.link.token}").text
+        self.assertNotIn("o_cobranza_interest_accrued", page, "no interest charged: no card")
+        product = self.env["product.product"].create({"name": "Intereses de mora", "type": "service"})
+        self.company.write({"cobranza_grace_days": 3, "cobranza_interest_from": self.today - timedelta(days=90),
+                            "cobranza_interest_product_id": product.id, "cobranza_interest_rate": 12.0})
+        page = self.url_open(f"/my/collections?token={self.link.token}").text
+        # 300.00 for 17 days (20 late less 3 grace) = 1.68, 200.00 for 2 days = 0.13; the other customer's not
+        card = page[page.index("o_cobranza_interest_accrued"):][:200]
+        self.assertIn("1.81", card)
