@@ -22,12 +22,6 @@ def test_period_end_is_the_last_completed_period(today, period, end):
     assert interest.period_end(today, period) == end
 
 
-def test_ceiling_caps_and_zero_means_none():
-    assert interest.effective_rate(24.0, 18.0) == 18.0
-    assert interest.effective_rate(12.0, 18.0) == 12.0
-    assert interest.effective_rate(30.0, 0.0) == 30.0
-
-
 @pytest.mark.parametrize(("rate", "ceiling", "error"), [
     (-1.0, 0.0, "negative"), (10.0, -5.0, "negative"), (24.0, 18.0, "ceiling"),
     (18.0, 18.0, None), (0.0, 0.0, None), (40.0, 0.0, None),

@@ -7,8 +7,8 @@ Simple interest, actual/365: an overdue item charges
 where balance-days adds up, day by day, what was left to pay on each day charged: the days
 after the due date plus the grace days, from the day after the last day already charged
 (never a day twice), to the end of the billing period. A payment received on a day counts
-from that day. The rate is the customer's ladder's own rate, else the company's, and never
-more than the legal ceiling when one is set.
+from that day. The rate is the customer's ladder's own rate, else the company's; a rate above
+the legal ceiling is refused (``rate_error``), and the accrual query caps it too.
 """
 import datetime
 
@@ -22,11 +22,6 @@ def period_end(today, period):
     months = PERIOD_MONTHS[period]
     first_of_period = datetime.date(today.year, today.month - (today.month - 1) % months, 1)
     return first_of_period - relativedelta(days=1)
-
-
-def effective_rate(rate, ceiling):
-    """The annual rate charged: ``rate``, capped by ``ceiling`` (0 or None: no ceiling)."""
-    return min(rate, ceiling) if ceiling else rate
 
 
 def rate_error(rate, ceiling):
