@@ -97,8 +97,7 @@ class TestLatePaymentInterest(AgreementCommon):
 
         def failing_for_one(billing, company, product, lines_by_partner):
             if broken in lines_by_partner:
-                # what a customer's invoice can meet (a lock date, a bad account)
-                raise UserError(self.env._("journal locked"))
+                raise ValueError("journal locked")  # what a customer's invoice can meet (a lock date, a bad account)
             return create_invoices(billing, company, product, lines_by_partner)
 
         with patch.object(Line, "_create_invoices", failing_for_one):
