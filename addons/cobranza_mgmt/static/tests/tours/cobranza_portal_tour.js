@@ -227,6 +227,28 @@ registry.category("web_tour.tours").add("cobranza_mgmt_portal_sign_tour", {
             content: "The signature pad, with the customer's name",
             trigger: ".modal .o_web_sign_name_and_signature input:value(Comercializadora Río Bravo S.A.)",
         },
+        {
+            // The pad draws the name asynchronously and draws it again when the name changes: a click in
+            // between is refused ("Signature is missing"). Wait until the drawing is there and stable.
+            content: "The name is drawn on the signature pad",
+            trigger: ".modal canvas.o_web_sign_signature",
+            async run() {
+                const canvas = this.anchor;
+                const blank = document.createElement("canvas");
+                let previous = "";
+                for (let attempt = 0; attempt < 50; attempt++) {
+                    blank.width = canvas.width;
+                    blank.height = canvas.height;
+                    const drawing = canvas.toDataURL();
+                    if (drawing !== blank.toDataURL() && drawing === previous) {
+                        return;
+                    }
+                    previous = drawing;
+                    await new Promise((resolve) => setTimeout(resolve, 200));
+                }
+                throw new Error("The signature pad never showed the customer's name.");
+            },
+        },
         ...screenshot("08_sign", ".modal .o_portal_sign_submit:enabled"),
         {
             content: "Sign",
