@@ -51,7 +51,7 @@ def build(env, partners, invoices):
     clone_portfolio(cr, partner, invoice, receivable, partners=partners, invoices=invoices,
                     days_back=120, days_ahead=30)
     clone_sql(cr, "account_move_line", income.id, invoices, {
-        "move_id": "b.move_id", "move_name": "'BENCH/' || b.g", "partner_id": "b.partner_id",
+        "move_id": "b.move_id", "move_name": "b.name", "partner_id": "b.partner_id",
         "date": "b.due - 30", "invoice_date": "b.due - 30", "debit": "0", "credit": "b.amount",
         "balance": "-b.amount", "amount_currency": "-b.amount", "price_unit": "b.amount",
         "price_subtotal": "b.amount", "price_total": "b.amount",
@@ -67,7 +67,7 @@ def payments(env, lines):
     cr.execute("""
         SELECT move.id, move.name, move.amount_residual, partner.vat, partner.name, partner.id
           FROM account_move move JOIN res_partner partner ON partner.id = move.commercial_partner_id
-         WHERE move.name LIKE 'BENCH/%%' ORDER BY move.id
+         WHERE move.payment_reference LIKE 'BENCH/%%' ORDER BY move.id
     """)
     invoices = cr.fetchall()
     of_partner = {}

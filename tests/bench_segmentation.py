@@ -43,7 +43,7 @@ def clone_sql(cr, table, template_id, count, overrides, *, extra_from=""):
 def clone_portfolio(cr, partner, invoice, receivable, *, partners, invoices, days_back, days_ahead):
     """Clone ``partner`` into PARTNERS customers and ``invoice`` (with its receivable item) into
     INVOICES open invoices spread over them, due from ``days_back`` days ago to ``days_ahead``
-    days ahead, amounts 50..2000. Leaves a temporary table bench_moves (move_id, g, partner_id,
+    days ahead, amounts 50..2000. Leaves a temporary table bench_moves (move_id, g, name, partner_id,
     due, amount)."""
     clone_sql(cr, "res_partner", partner.id, partners, {
         "name": "'Cliente ' || gs.n", "complete_name": "'Cliente ' || gs.n", "commercial_partner_id": "NULL",
@@ -56,8 +56,13 @@ def clone_portfolio(cr, partner, invoice, receivable, *, partners, invoices, day
     span = days_back + days_ahead
     due = f"(CURRENT_DATE - ((gs.n::bigint * 7919) %% {span} - {days_ahead})::int)"
     amount = "(50 + (gs.n::bigint * 104729) %% 1950)::numeric"
+    # numbered as Odoo numbers invoices (INV/<year of the accounting date>/000002...), so that Odoo's
+    # numbering of the invoices a benchmark posts looks its last number up as in a real journal
+    year = f"to_char({due} - 30, 'YYYY')"
     clone_sql(cr, "account_move", invoice.id, invoices, {
-        "name": "'BENCH/' || gs.n", "partner_id": f"{first_partner} + gs.n %% {partners}",
+        "name": f"'INV/' || {year} || '/' || lpad((gs.n + 1)::text, 6, '0')",
+        "sequence_prefix": f"'INV/' || {year} || '/'", "sequence_number": "gs.n + 1",
+        "partner_id": f"{first_partner} + gs.n %% {partners}",
         "commercial_partner_id": f"{first_partner} + gs.n %% {partners}",
         "invoice_date_due": due, "invoice_date": f"{due} - 30", "date": f"{due} - 30",
         "amount_total": amount, "amount_total_signed": amount, "amount_residual": amount,
@@ -66,11 +71,12 @@ def clone_portfolio(cr, partner, invoice, receivable, *, partners, invoices, day
     })
     cr.execute("""
         CREATE TEMP TABLE bench_moves AS
-        SELECT id AS move_id, substr(name, 7)::int AS g, partner_id, invoice_date_due AS due, amount_total AS amount
-          FROM account_move WHERE name LIKE 'BENCH/%'
+        SELECT id AS move_id, substr(payment_reference, 7)::int AS g, name, partner_id, invoice_date_due AS due,
+               amount_total AS amount
+          FROM account_move WHERE payment_reference LIKE 'BENCH/%'
     """)
     clone_sql(cr, "account_move_line", receivable.id, invoices, {
-        "move_id": "b.move_id", "move_name": "'BENCH/' || b.g", "partner_id": "b.partner_id",
+        "move_id": "b.move_id", "move_name": "b.name", "partner_id": "b.partner_id",
         "date_maturity": "b.due", "date": "b.due - 30", "invoice_date": "b.due - 30",
         "debit": "b.amount", "credit": "0", "balance": "b.amount", "amount_currency": "b.amount",
         "amount_residual": "b.amount", "amount_residual_currency": "b.amount", "reconciled": "false",

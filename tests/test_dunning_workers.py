@@ -89,7 +89,7 @@ def test_two_processes_share_the_run_and_the_delivery(database_copy):
     missing = _query(database_copy, f"""
         SELECT DISTINCT aml.partner_id FROM account_move_line aml
           JOIN account_move move ON move.id = aml.move_id
-         WHERE move.name LIKE 'BENCH/%%' AND aml.account_id IN (
+         WHERE move.payment_reference LIKE 'BENCH/%%' AND aml.account_id IN (
                SELECT id FROM account_account WHERE account_type = 'asset_receivable')
            AND aml.date_maturity <= CURRENT_DATE + 3
            AND NOT EXISTS (SELECT 1 FROM cobranza_communication c WHERE c.id > {before}
