@@ -84,6 +84,41 @@ class TestLatePaymentInterest(AgreementCommon):
         self.assertFalse(self.Line.search([("source_move_id", "in", (january | february).ids)]),
                          "no interest on interest")
 
+    def test_interest_invoices_are_ordinary_invoices(self):
+        """Untaxed (entries built already balanced) or taxed (Odoo's full invoice sync), the customer gets an
+        invoice like any other: receivable due in 30 days, numbered, logged, paid like any invoice."""
+        self._pay(self.invoice_c, 300.0, days_after_due=10)  # as in the worked example: January charges 9.77
+        mine = self._bill("2026-02-03").filtered(lambda move: move.partner_id == self.customer)
+        receivable = mine.line_ids.filtered(lambda line: line.display_type == "payment_term")
+        income = mine.line_ids.filtered(lambda line: line.display_type == "product")
+        self.assertEqual(len(mine.line_ids), 2)
+        self.assertRecordValues(receivable, [{
+            "account_id": self.customer.property_account_receivable_id.id, "debit": 9.77, "credit": 0.0,
+            "date_maturity": date(2026, 3, 5), "name": mine.name, "partner_id": self.customer.id,
+            "amount_residual": 9.77,
+        }])
+        self.assertRecordValues(income, [{"product_id": self.product.id, "credit": 9.77, "price_unit": 9.77,
+                                          "price_subtotal": 9.77, "quantity": 1.0, "tax_ids": []}])
+        self.assertEqual(income.account_id.internal_group, "income")
+        self.assertRecordValues(mine, [{"amount_untaxed": 9.77, "amount_tax": 0.0, "amount_residual": 9.77,
+                                        "invoice_date_due": date(2026, 3, 5), "payment_reference": mine.name,
+                                        "payment_state": "not_paid"}])
+        self.assertTrue(mine.name.startswith("INV/2026/"), mine.name)
+        self.assertIn("Late-payment interest billed by Collections on 2 overdue invoices.",
+                      mine.message_ids.mapped("body")[0])
+        self._pay(mine)
+        self.assertEqual(mine.payment_state, "paid")
+
+        vat = self.env["account.tax"].create({"name": "IVA 16 %", "amount": 16.0, "type_tax_use": "sale",
+                                              "company_id": self.company.id})
+        self.product.taxes_id = vat
+        taxed = self._bill("2026-03-02").filtered(lambda move: move.partner_id == self.customer)
+        # February: 28 days on 1,000.00 at 18 % = 13.81, plus 16 % VAT
+        self.assertRecordValues(taxed, [{"amount_untaxed": 13.81, "amount_tax": 2.21, "amount_total": 16.02,
+                                         "amount_residual": 16.02, "state": "posted"}])
+        self.assertEqual(taxed.line_ids.filtered("tax_line_id").tax_line_id, vat)
+        self.assertEqual(taxed.line_ids.filtered(lambda line: line.display_type == "payment_term").debit, 16.02)
+
     def test_a_manager_bills_the_last_period_now(self):
         with freeze_time("2026-02-03"):
             self.env["cobranza.interest.line"].with_user(self.manager).action_bill_now()
