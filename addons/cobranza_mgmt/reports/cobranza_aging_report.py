@@ -61,6 +61,28 @@ class CobranzaAgingReport(models.Model):
     days_61_90 = fields.Monetary(string="61-90", currency_field="company_currency_id", readonly=True)
     days_over_90 = fields.Monetary(string="Over 90", currency_field="company_currency_id", readonly=True)
 
+    # ------------------------------------------------------------------ age order
+    # Buckets read from not due to over 90 days, as every aging report does: Odoo orders a selection by its
+    # stored key ("1_30" < "31_60" < "61_90" < "not_due" < "over_90"), in groups (pivot, graph, grouped
+    # lists and exports) as in sorted lists. Both orders go through these two methods.
+
+    @api.model
+    def _bucket_rank(self, expression):
+        """SQL: the position of the bucket ``expression`` in age order (1 = not due)."""
+        return SQL("array_position(%s::varchar[], %s::varchar)", list(aging.BUCKET_KEYS), expression)
+
+    @api.model
+    def _read_group_orderby(self, order, groupby_terms, query):
+        if "bucket" in groupby_terms:
+            groupby_terms = {**groupby_terms, "bucket": self._bucket_rank(groupby_terms["bucket"])}
+        return super()._read_group_orderby(order, groupby_terms, query)
+
+    @api.model
+    def _order_field_to_sql(self, alias, field_name, direction, nulls, query):
+        if field_name == "bucket":
+            return SQL("%s %s %s", self._bucket_rank(self._field_to_sql(alias, field_name, query)), direction, nulls)
+        return super()._order_field_to_sql(alias, field_name, direction, nulls, query)
+
     @property
     def _table_query(self):
         as_of = self.env.context.get("cobranza_as_of")

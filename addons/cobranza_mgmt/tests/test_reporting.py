@@ -87,6 +87,27 @@ class TestAgingAnalysis(ReportingCommon):
                 self.assertEqual((item.bucket, item.days_overdue), (bucket, days))
                 self.assertEqual(item[f"days_{bucket}" if bucket != "not_due" else "not_due"], 10.0 + days)
 
+    def test_buckets_in_age_order(self):
+        """Not due, 1-30, 31-60, 61-90, over 90: in groups (pivot, graph, grouped list and export) and in
+        a list sorted by bucket, either way up."""
+        customer = self.env["res.partner"].create({"name": "Cliente por antigüedad"})
+        for days in (0, 95, 45, 10, 75):
+            self._dated_invoice(customer, 100.0, self.today - timedelta(days=days + 30),
+                                self.today - timedelta(days=days))
+        Aging = self.env["cobranza.aging.report"]
+        domain = [("company_id", "=", self.company.id), ("partner_id", "=", customer.id)]
+        in_order = ["not_due", "1_30", "31_60", "61_90", "over_90"]
+        pivot = Aging.read_group(domain, ["amount_residual:sum"], ["bucket", "partner_id"], lazy=False)
+        self.assertEqual([group["bucket"] for group in pivot], in_order)
+        graph = Aging.web_read_group(domain, ["amount_residual:sum"], ["bucket"])["groups"]
+        self.assertEqual([group["bucket"] for group in graph], in_order)
+        self.assertEqual([bucket for bucket, _total in Aging._read_group(domain, ["bucket"], ["amount_residual:sum"])],
+                         in_order)
+        descending = Aging.read_group(domain, ["amount_residual:sum"], ["bucket"], orderby="bucket desc")
+        self.assertEqual([group["bucket"] for group in descending], in_order[::-1])
+        self.assertEqual(Aging.search(domain, order="bucket").mapped("bucket"), in_order)
+        self.assertEqual(Aging.search(domain, order="bucket desc, id").mapped("bucket"), in_order[::-1])
+
     def test_multi_currency_totals(self):
         eur = self.setup_other_currency("EUR")
         invoice = self._dated_invoice(self.customer_c, 1000.0, self.today - timedelta(days=40),
