@@ -1,3 +1,5 @@
+import ast
+
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import new_test_user, tagged
 
@@ -44,6 +46,20 @@ class TestCreditAccess(CobranzaAccountCommon):
     def test_my_portfolio_action(self):
         action = self.env.ref("cobranza_mgmt.cobranza_credit_profile_action_my_portfolio")
         self.assertIn("search_default_filter_my_portfolio", action.context)
+
+    def test_worklist_opens_by_role(self):
+        """The worklist opens on every overdue customer the user may see: a manager the whole company, a
+        collector their portfolio (their record rule), with no default filter that would leave a manager,
+        who has no portfolio of their own, with "nothing to chase"."""
+        self._invoice(self.customer, 100.0, days_overdue=5)
+        self._invoice(self.other_customer, 100.0, days_overdue=5)
+        self.env["cobranza.profile.refresh"].sudo()._cron_refresh()
+        action = self.env.ref("cobranza_mgmt.cobranza_credit_profile_action_worklist")
+        self.assertNotIn("search_default", action.context or "")
+        domain = ast.literal_eval(action.domain)
+        self.assertEqual(self.Profile.with_user(self.manager).search(domain), self.mine | self.theirs)
+        self.assertEqual(self.Profile.with_user(self.collector).search(domain), self.mine)
+        self.assertEqual(self.Profile.with_user(self.collector_2).search(domain), self.theirs)
 
     def test_no_cross_company_leak(self):
         other = self.setup_other_company(name="Cobranzas del Sur S.A.")["company"]
