@@ -3,6 +3,7 @@ from odoo.exceptions import AccessError, ValidationError
 
 from ..logic import aging
 from .cobranza_access import check_collector, is_manager
+from .cobranza_communication import CHANNELS
 from .cobranza_credit_profile import SEGMENT_SELECTION
 
 
@@ -59,6 +60,63 @@ class ResPartner(models.Model):
         string="Overdue Amount", compute="_compute_cobranza_profile", currency_field="cobranza_currency_id",
     )
     cobranza_max_days_overdue = fields.Integer(string="Max Days Overdue", compute="_compute_cobranza_profile")
+
+    # The customer's position at a glance (the tab's second half), read as the user may see it.
+    cobranza_open_amount = fields.Monetary(
+        string="Open Receivable", compute="_compute_cobranza_position", currency_field="cobranza_currency_id",
+    )
+    cobranza_level_id = fields.Many2one(
+        "cobranza.dunning.level", string="Dunning Level", compute="_compute_cobranza_position",
+        help="The furthest dunning level that an open item of the customer has reached.",
+    )
+    cobranza_last_contact_date = fields.Date(string="Last Contact", compute="_compute_cobranza_position")
+    cobranza_last_contact_channel = fields.Selection(
+        CHANNELS, string="Last Contact Channel", compute="_compute_cobranza_position",
+    )
+    cobranza_next_contact = fields.Char(string="Next Contact", compute="_compute_cobranza_position")
+    cobranza_open_promise_count = fields.Integer(string="Open Promises", compute="_compute_cobranza_position")
+    cobranza_next_promise_date = fields.Date(string="Next Promise Due", compute="_compute_cobranza_position")
+    cobranza_broken_promise_count = fields.Integer(string="Broken Promises", compute="_compute_cobranza_position")
+    cobranza_agreement_count = fields.Integer(string="Active Agreements", compute="_compute_cobranza_position")
+
+    @api.depends_context("company", "uid")
+    def _compute_cobranza_position(self):
+        """One grouped read per figure over every partner shown (not one query per partner), for the
+        customers whose credit profile the user may see (a collector: their portfolio)."""
+        company = self.env.company
+        commercial = self.filtered("cobranza_profile_id").commercial_partner_id
+        scope = [("partner_id", "in", commercial.ids), ("company_id", "=", company.id)]
+        open_items = [*scope, ("account_id.account_type", "=", "asset_receivable"), ("parent_state", "=", "posted"),
+                      ("reconciled", "=", False)]
+        Line = self.env["account.move.line"]
+        open_amount = dict(Line._read_group(open_items, ["partner_id"], ["amount_residual:sum"]))
+        furthest = {}
+        for partner, level in Line._read_group([*open_items, ("cobranza_level_id", "!=", False)],
+                                               ["partner_id", "cobranza_level_id"]):
+            if partner not in furthest or (level.offset_days, level.id) > (furthest[partner].offset_days,
+                                                                           furthest[partner].id):
+                furthest[partner] = level
+        Communication = self.env["cobranza.communication"]
+        last_ids = [last_id for _partner, last_id in Communication._read_group(
+            [*scope, ("state", "=", "sent")], ["partner_id"], ["id:max"])]
+        last = {communication.partner_id: communication for communication in Communication.browse(last_ids)}
+        Promise = self.env["cobranza.promise"]
+        promises = {partner: (count, first) for partner, count, first in Promise._read_group(
+            [*scope, ("state", "=", "open")], ["partner_id"], ["__count", "promise_date:min"])}
+        broken = dict(Promise._read_group([*scope, ("state", "=", "broken")], ["partner_id"], ["__count"]))
+        agreements = dict(self.env["cobranza.agreement"]._read_group(
+            [*scope, ("state", "=", "active")], ["partner_id"], ["__count"]))
+        for partner in self:
+            customer = partner.commercial_partner_id
+            communication = last.get(customer, Communication)
+            partner.cobranza_open_amount = open_amount.get(customer, 0.0)
+            partner.cobranza_level_id = furthest.get(customer, False)
+            partner.cobranza_last_contact_date = communication.date
+            partner.cobranza_last_contact_channel = communication.channel
+            partner.cobranza_next_contact = partner.cobranza_profile_id.next_reminder
+            partner.cobranza_open_promise_count, partner.cobranza_next_promise_date = promises.get(customer, (0, False))
+            partner.cobranza_broken_promise_count = broken.get(customer, 0)
+            partner.cobranza_agreement_count = agreements.get(customer, 0)
 
     @api.depends_context("company", "uid")
     def _compute_cobranza_profile(self):
