@@ -51,6 +51,7 @@
         "views/cobranza_import_batch_views.xml",
         "views/cobranza_dispute_reason_views.xml",
         "views/cobranza_agreement_policy_views.xml",
+        "views/cobranza_overview_views.xml",
         "views/menus.xml",
         "views/cobranza_reporting_views.xml",
     ],
@@ -58,6 +59,9 @@
         "demo/cobranza_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "cobranza_mgmt/static/src/overview/**/*",
+        ],
         "web.assets_tests": [
             "cobranza_mgmt/static/tests/tours/**/*",
         ],

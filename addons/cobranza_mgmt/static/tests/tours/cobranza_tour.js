@@ -11,8 +11,8 @@ const openCollectionsApp = [
         run: "click",
     },
     {
-        content: "The app opens on the worklist",
-        trigger: '.o_breadcrumb:contains("Worklist")',
+        content: "The app opens on its overview",
+        trigger: ".o_cobranza_overview .o_cobranza_card",
     },
 ];
 
@@ -189,4 +189,78 @@ registry.category("web_tour.tours").add("cobranza_mgmt_reporting_tour", {
             trigger: '.o_breadcrumb:contains("Top Debtors")',
         },
     ],
+});
+
+/**
+ * The overview as its user sees it. The test (test_overview.py) computes the expected figures from
+ * the KPI model for the same period and hands them over in sessionStorage ("cobranza_overview_expected":
+ * {cards: {key: text}, aging: {bucket: text}, work: {key: count}, debtors: [name], scope: text}).
+ */
+function expectText(selector, text, content) {
+    return {
+        content,
+        trigger: selector,
+        run() {
+            const shown = this.anchor.textContent.trim();
+            if (shown !== String(text)) {
+                throw new Error(`${content}: shows "${shown}", expected "${text}"`);
+            }
+        },
+    };
+}
+
+registry.category("web_tour.tours").add("cobranza_mgmt_overview_tour", {
+    steps: () => {
+        const expected = JSON.parse(sessionStorage.getItem("cobranza_overview_expected") || "{}");
+        return [
+            {
+                content: "The Collections app opens on its overview",
+                trigger: ".o_cobranza_overview .o_cobranza_card",
+            },
+            {
+                content: "In the user's scope",
+                trigger: `.o_cobranza_scope:contains("${expected.scope}")`,
+            },
+            ...Object.entries(expected.cards || {}).map(([key, text]) =>
+                expectText(`.o_cobranza_card[data-key='${key}'] .o_cobranza_value`, text, `KPI ${key}`)
+            ),
+            ...Object.entries(expected.previous || {}).map(([key, text]) =>
+                expectText(`.o_cobranza_card[data-key='${key}'] .o_cobranza_previous_value`, text, `previous ${key}`)
+            ),
+            ...Object.entries(expected.work || {}).map(([key, count]) =>
+                expectText(`.o_cobranza_work_item[data-key='${key}'] .o_cobranza_count`, count, `work ${key}`)
+            ),
+            {
+                content: "Aging buckets in age order",
+                trigger: ".o_cobranza_bucket:first-child[data-bucket='not_due']",
+            },
+            ...(expected.debtors || []).map((name, index) =>
+                expectText(`.o_cobranza_debtor:nth-child(${index + 1}) td:first-child`, name, `debtor ${index + 1}`)
+            ),
+            ...(expected.shot
+                ? [
+                      {
+                          content: "Screenshot of the overview (build/screenshots)",
+                          trigger: ".o_cobranza_overview .o_cobranza_work_item",
+                          run() {
+                              console.log(`cobranza-screenshot:${expected.shot}`);
+                          },
+                      },
+                      {
+                          content: "Screenshot taken",
+                          trigger: `body[data-cobranza-shot="${expected.shot}"]`,
+                      },
+                  ]
+                : []),
+            {
+                content: "The largest bucket opens the aging filtered on it",
+                trigger: ".o_cobranza_bucket[data-bucket='over_90']",
+                run: "click",
+            },
+            {
+                content: "The aging opens, filtered on the bucket's items",
+                trigger: ".o_list_renderer .o_data_row",
+            },
+        ];
+    },
 });
