@@ -11,14 +11,21 @@ from odoo import Command, api, fields, models
 
 # (days from today to the due date, payment term in days, amount, payment)
 # payment: None (open), ("paid", days after due), ("partial", share, days after due)
+# The oldest entries (over 200 days back) give the overview and the KPI graphs a year of history.
 PROFILES = {
     "punctual": [
+        (-330, 30, 1100.0, ("paid", -2)),
+        (-270, 30, 1000.0, ("paid", 0)),
+        (-210, 30, 1300.0, ("paid", -1)),
         (-150, 30, 1200.0, ("paid", -3)),
         (-90, 30, 950.0, ("paid", 0)),
         (-40, 30, 1500.0, ("paid", -5)),
         (20, 30, 1800.0, None),
     ],
     "late": [
+        (-340, 30, 1500.0, ("paid", 10)),
+        (-280, 30, 1700.0, ("paid", 15)),
+        (-220, 30, 1800.0, ("paid", 9)),
         (-160, 30, 2100.0, ("paid", 8)),
         (-100, 30, 1600.0, ("paid", 12)),
         (-55, 30, 1900.0, ("paid", 5)),
@@ -26,6 +33,9 @@ PROFILES = {
         (10, 30, 1400.0, None),
     ],
     "chronic": [
+        (-350, 30, 2400.0, ("paid", 60)),
+        (-300, 30, 2700.0, ("paid", 75)),
+        (-250, 30, 2300.0, ("paid", 50)),
         (-200, 30, 3000.0, ("paid", 70)),
         (-150, 30, 2600.0, ("paid", 45)),
         (-120, 30, 2800.0, ("partial", 0.25, 10)),
@@ -34,11 +44,15 @@ PROFILES = {
         (-20, 30, 1900.0, None),
     ],
     "disputing": [
+        (-300, 30, 1500.0, ("paid", 3)),
+        (-220, 30, 1600.0, ("paid", 1)),
         (-130, 30, 1700.0, ("paid", 2)),
         (-70, 30, 5400.0, None),
         (15, 30, 1300.0, None),
     ],
     "large_debtor": [
+        (-360, 30, 11000.0, ("paid", 20)),
+        (-270, 30, 12500.0, ("paid", 10)),
         (-180, 30, 12000.0, ("paid", 15)),
         (-95, 60, 14000.0, None),
         (-50, 60, 15000.0, None),
@@ -193,3 +207,60 @@ class CobranzaDemo(models.AbstractModel):
             if not propose_only:
                 agreement.action_activate()
         env["cobranza.kpi.snapshot"]._take(companies=company)
+
+    @api.model
+    def _load_demo_history(self):
+        """A year behind the demo: the demo collector's portfolio, the reminders each late invoice got on its
+        way (dated as the ladder would have sent them), promises kept and broken, and a KPI snapshot at the
+        end of each of the last 12 months, computed from these dated documents by the snapshot cron's code."""
+        company = self.env.ref("base.main_company")
+        env = self.with_company(company).env
+        today = fields.Date.context_today(self)
+        collector = env.ref("cobranza_mgmt.user_cobranza_collector_demo", raise_if_not_found=False)
+        partners = {key: env.ref(f"cobranza_mgmt.res_partner_{key}_demo", raise_if_not_found=False)
+                    for key in CUSTOMERS}
+        if not all(partners.values()):
+            return
+        Profile = env["cobranza.credit.profile"].sudo()
+        if collector:
+            portfolio = [partners[key] for key, profile in CUSTOMERS.items() if profile in ("late", "chronic")]
+            Profile._get_or_create(env["res.partner"].union(*portfolio), company).collector_id = collector
+        invoices = env["account.move"].search([
+            ("partner_id", "in", [partner.id for partner in partners.values()]), ("company_id", "=", company.id),
+            ("move_type", "=", "out_invoice"), ("state", "=", "posted"),
+        ], order="invoice_date_due, id")
+        levels = env["cobranza.dunning.level"].sudo().search([
+            ("company_id", "=", company.id), ("ladder_id.is_default", "=", True), ("send_email", "=", True),
+            ("offset_days", ">", 0),
+        ])
+        profile_of = {partners[key]: profile for key, profile in CUSTOMERS.items()}
+        reminders, promises = [], []
+        for invoice in invoices:
+            receivable = invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
+            paid_on = max(receivable.matched_credit_ids.mapped("max_date"), default=None)
+            late_until = (paid_on if invoice.payment_state in ("paid", "in_payment") else today) - timedelta(days=1)
+            for level in levels:
+                sent_on = invoice.invoice_date_due + timedelta(days=level.offset_days)
+                if sent_on <= min(late_until, today - timedelta(days=1)) and not invoice.cobranza_is_disputed:
+                    reminders.append({
+                        "partner_id": invoice.partner_id.id, "company_id": company.id, "level_id": level.id,
+                        "channel": "email", "date": sent_on, "state": "sent",
+                        "line_ids": [Command.set(receivable.ids)],
+                    })
+            profile = profile_of.get(invoice.partner_id)
+            due = invoice.invoice_date_due
+            if profile == "late" and paid_on and paid_on > due:  # promised a few days after due, and kept
+                promises.append({"partner_id": invoice.partner_id.id, "company_id": company.id,
+                                 "move_ids": [Command.set(invoice.ids)], "amount": invoice.amount_total,
+                                 "promise_date": paid_on, "state": "kept"})
+            elif profile == "chronic" and due < today - timedelta(days=40) and invoice.payment_state != "paid":
+                promises.append({"partner_id": invoice.partner_id.id, "company_id": company.id,
+                                 "move_ids": [Command.set(invoice.ids)], "amount": invoice.amount_residual,
+                                 "promise_date": due + timedelta(days=20), "state": "broken"})
+        env["cobranza.communication"].sudo().create(reminders)
+        env["cobranza.promise"].sudo().create(promises)
+        Snapshot = env["cobranza.kpi.snapshot"].sudo()
+        month_end = today.replace(day=1) - timedelta(days=1)
+        for _month in range(12):
+            Snapshot._take(companies=company, day=month_end)
+            month_end = month_end.replace(day=1) - timedelta(days=1)

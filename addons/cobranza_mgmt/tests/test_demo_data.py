@@ -1,7 +1,9 @@
+import ast
 import unittest
+from datetime import timedelta
 
 from odoo import fields
-from odoo.addons.cobranza_mgmt.demo.cobranza_demo import CUSTOMERS, LARGE_DEBTOR_CREDIT_LIMIT
+from odoo.addons.cobranza_mgmt.demo.cobranza_demo import CUSTOMERS, LARGE_DEBTOR_CREDIT_LIMIT, PROFILES
 from odoo.addons.cobranza_mgmt.logic import aging
 from odoo.tests import tagged
 from odoo.tests.common import TransactionCase
@@ -73,7 +75,7 @@ class TestDemoData(TransactionCase):
     def test_punctual_customers_paid_on_time(self):
         for partner in self._partners_of("punctual"):
             paid = self._invoices_of(partner, paid=True)
-            self.assertEqual(len(paid), 3, partner.name)
+            self.assertEqual(len(paid), sum(1 for *_plan, payment in PROFILES["punctual"] if payment), partner.name)
             for invoice in paid:
                 self.assertTrue(all(d <= 0 for d in self._payment_delays(invoice)), invoice.name)
 
@@ -125,3 +127,38 @@ class TestDemoData(TransactionCase):
         self.assertEqual(sorted(agreements.mapped("state")), ["active", "proposed"])
         self.assertTrue(all(agreement.installment_ids for agreement in agreements))
         self.assertTrue(self.env["cobranza.kpi.snapshot"].search_count([("dimension", "=", "company")]))
+
+    def test_a_year_of_history(self):
+        """The overview and the KPI graphs show a trend on first opening: a snapshot at each of the last 12
+        month ends, past reminders, promises kept and broken, invoices issued over the last year."""
+        company = self.env.ref("base.main_company")
+        snapshots = self.env["cobranza.kpi.snapshot"].search([("company_id", "=", company.id),
+                                                               ("dimension", "=", "company")])
+        months = {snapshot.date.replace(day=1) for snapshot in snapshots if snapshot.date < self.today.replace(day=1)}
+        self.assertGreaterEqual(len(months), 12)
+        self.assertGreater(len(set(snapshots.mapped("dso"))), 3, "the DSO moves over the year")
+        self.assertLess(min(self.invoices.mapped("invoice_date")), self.today - timedelta(days=360))
+        reminders = self.env["cobranza.communication"].search([
+            ("company_id", "=", company.id), ("date", "<", self.today - timedelta(days=180))])
+        self.assertTrue(reminders and set(reminders.mapped("state")) == {"sent"})
+        promises = self.env["cobranza.promise"].search([("company_id", "=", company.id)])
+        self.assertEqual(set(promises.mapped("state")) & {"kept", "broken"}, {"kept", "broken"})
+        overview = self.env["cobranza.overview"].with_user(self.env.ref("cobranza_mgmt.user_cobranza_manager_demo")) \
+            .with_company(company).get_overview()
+        dso = next(card for card in overview["cards"] if card["key"] == "dso")
+        self.assertGreaterEqual(len(dso["trend"]), 12)
+
+    def test_demo_logins_have_work(self):
+        """The demo manager sees the company's overdue customers in the worklist, the demo collector their
+        portfolio (the late and chronic payers)."""
+        worklist = self.env.ref("cobranza_mgmt.cobranza_credit_profile_action_worklist")
+        domain = ast.literal_eval(worklist.domain)
+        manager = self.env.ref("cobranza_mgmt.user_cobranza_manager_demo")
+        collector = self.env.ref("cobranza_mgmt.user_cobranza_collector_demo")
+        everyone = self.env["cobranza.credit.profile"].with_user(manager).search(domain)
+        mine = self.env["cobranza.credit.profile"].with_user(collector).search(domain)
+        self.assertTrue(mine)
+        self.assertLess(len(mine), len(everyone))
+        self.assertEqual(set(mine.mapped("collector_id")), {collector})
+        chronic = {self.partners[key] for key, profile in CUSTOMERS.items() if profile == "chronic"}
+        self.assertTrue(chronic & set(mine.mapped("partner_id")))
