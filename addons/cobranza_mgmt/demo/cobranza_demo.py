@@ -259,8 +259,47 @@ class CobranzaDemo(models.AbstractModel):
                                  "promise_date": due + timedelta(days=20), "state": "broken"})
         env["cobranza.communication"].sudo().create(reminders)
         env["cobranza.promise"].sudo().create(promises)
+        self._load_demo_past_agreements(company, partners, today)
         Snapshot = env["cobranza.kpi.snapshot"].sudo()
         month_end = today.replace(day=1) - timedelta(days=1)
         for _month in range(12):
             Snapshot._take(companies=company, day=month_end)
             month_end = month_end.replace(day=1) - timedelta(days=1)
+
+    @api.model
+    def _load_demo_past_agreements(self, company, partners, today):
+        """A completed agreement (a late payer who paid its installments) and a broken one (a chronic payer
+        who missed an installment), each through the agreement's own code."""
+        env = self.with_company(company).env
+        bank_journal = env["account.journal"].search(
+            [*env["account.journal"]._check_company_domain(company), ("type", "=", "bank")], limit=1)
+
+        def overdue_of(partner):
+            return env["account.move"].search([
+                ("commercial_partner_id", "=", partner.id), ("company_id", "=", company.id),
+                ("move_type", "=", "out_invoice"), ("state", "=", "posted"),
+                ("payment_state", "in", ("not_paid", "partial")), ("invoice_date_due", "<", today),
+                ("cobranza_is_disputed", "=", False),
+            ])
+
+        def agreement_for(moves, date, first_due_date):
+            wizard = env["cobranza.agreement.wizard"].create({
+                "partner_id": moves.commercial_partner_id.id, "company_id": company.id,
+                "move_ids": [Command.set(moves.ids)], "installment_count": 2, "frequency": "monthly",
+                "date": date, "first_due_date": first_due_date,
+            })
+            return env["cobranza.agreement"].browse(wizard.action_confirm()["res_id"])
+
+        # completed: agreed ten days ago on the overdue invoice, then paid in full today
+        moves = overdue_of(partners["transportes_rapidos_del_sur"])
+        if moves and len(moves.currency_id) == 1 and bank_journal:
+            completed = agreement_for(moves, today - timedelta(days=10), today + timedelta(days=20))
+            completed.action_activate()
+            env["account.payment.register"].with_context(active_model="account.move", active_ids=moves.ids).create(
+                {"payment_date": today, "journal_id": bank_journal.id, "group_payment": True})._create_payments()
+        # broken: agreed three months ago, active since, its first installment never paid
+        moves = overdue_of(partners["electrodomesticos_el_rayo"])
+        if moves and len(moves.currency_id) == 1:
+            broken = agreement_for(moves, today - timedelta(days=90), today - timedelta(days=75))
+            broken.sudo()._set_state("active")  # activated back then: its installments were not due yet
+            broken._follow_up(today)

@@ -28,3 +28,5 @@ from . import test_dunning_ladders
 from . import test_contact_preferences
 from . import test_early_payment
 from . import test_interest
+from . import test_partner_position
+from . import test_overview

@@ -143,6 +143,10 @@ class TestDemoData(TransactionCase):
         self.assertTrue(reminders and set(reminders.mapped("state")) == {"sent"})
         promises = self.env["cobranza.promise"].search([("company_id", "=", company.id)])
         self.assertEqual(set(promises.mapped("state")) & {"kept", "broken"}, {"kept", "broken"})
+        agreements = self.env["cobranza.agreement"].search([("company_id", "=", company.id)])
+        self.assertTrue({"active", "completed", "broken"} <= set(agreements.mapped("state")))
+        broken = agreements.filtered(lambda agreement: agreement.state == "broken")
+        self.assertTrue(broken.installment_ids.filtered(lambda installment: installment.state == "overdue"))
         overview = self.env["cobranza.overview"].with_user(self.env.ref("cobranza_mgmt.user_cobranza_manager_demo")) \
             .with_company(company).get_overview()
         dso = next(card for card in overview["cards"] if card["key"] == "dso")
