@@ -113,14 +113,19 @@ class CobranzaOverview(models.AbstractModel):
     def _work(self, company, today, manager):
         """Today's work: counts, each with the action that opens the filtered list."""
         yesterday, week_end = today - timedelta(days=1), today + timedelta(days=6)
+        # call tasks due: on the customer (reminder levels, promises) or on an agreement (broken)
         calls = self.env["mail.activity"].search([
-            ("res_model", "=", "res.partner"), ("date_deadline", "<=", today),
+            ("res_model", "in", ("res.partner", "cobranza.agreement")), ("date_deadline", "<=", today),
             ("activity_type_id", "=", self.env.ref("mail.mail_activity_data_call").id),
             *([] if manager else [("user_id", "=", self.env.uid)]),
         ])
+        by_model = calls.grouped("res_model")
+        called = set(by_model.get("res.partner", calls).mapped("res_id"))
+        agreements = by_model.get("cobranza.agreement", calls)
+        called |= set(self.env["cobranza.agreement"].browse(agreements.mapped("res_id")).exists().partner_id.ids)
         # customers of this company's collections the user may see (record rules), not every call in Odoo
         to_call = self.env["cobranza.credit.profile"].search([
-            ("company_id", "=", company.id), ("partner_id", "in", list(set(calls.mapped("res_id")))),
+            ("company_id", "=", company.id), ("partner_id", "in", list(called)),
         ]).partner_id
         in_company = [("company_id", "=", company.id)]
         installments = self.env["cobranza.agreement.installment"].search([

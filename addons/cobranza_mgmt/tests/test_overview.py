@@ -119,6 +119,12 @@ class TestOverview(OverviewCommon):
                          {"promises_today": 1, "promises_broken": 1, "installments": 1})
         self.assertEqual(manager["reminders_sent"], sent)
         self.assertGreaterEqual(manager["calls"], 1)
+        # a broken agreement's call task (on the agreement) counts its customer too
+        broken = self._agreement(self.theirs, first_due_date=self.today + timedelta(days=5))
+        broken.activity_schedule("mail.mail_activity_data_call", user_id=self.collector_2.id)
+        calls_2 = next(item for item in self.Overview.with_user(self.collector_2).get_overview()["work"]
+                       if item["key"] == "calls")
+        self.assertIn(self.other_customer.id, calls_2["action"]["domain"][0][2])
         collector = counts(self.collector)
         self.assertEqual((collector["promises_today"], collector["promises_broken"], collector["installments"]),
                          (1, 0, 1), "the broken promise is the other collector's customer's")
