@@ -120,8 +120,8 @@ class CobranzaOverview(models.AbstractModel):
             *([] if manager else [("user_id", "=", self.env.uid)]),
         ])
         by_model = calls.grouped("res_model")
-        called = set(by_model.get("res.partner", calls).mapped("res_id"))
-        agreements = by_model.get("cobranza.agreement", calls)
+        called = set(by_model.get("res.partner", calls.browse()).mapped("res_id"))
+        agreements = by_model.get("cobranza.agreement", calls.browse())
         called |= set(self.env["cobranza.agreement"].browse(agreements.mapped("res_id")).exists().partner_id.ids)
         # customers of this company's collections the user may see (record rules), not every call in Odoo
         to_call = self.env["cobranza.credit.profile"].search([
@@ -140,9 +140,8 @@ class CobranzaOverview(models.AbstractModel):
                 "views": [[False, "list"], [False, "form"]], "target": "current",
             }}
 
-        reminders = [(state, label) for state, label in (
-            ("queued", self.env._("Reminders queued today")), ("sent", self.env._("Reminders sent today")),
-            ("failed", self.env._("Reminders failed today")))]
+        reminders = (("queued", self.env._("Reminders queued today")), ("sent", self.env._("Reminders sent today")),
+                     ("failed", self.env._("Reminders failed today")))
         return [
             item("calls", self.env._("Customers to call"), "res.partner", [("id", "in", to_call.ids)],
                  count=len(to_call)),

@@ -137,6 +137,14 @@ class TestOverview(OverviewCommon):
             self.assertEqual(self.env[action["res_model"]].with_user(self.collector).search_count(action["domain"]),
                              item["count"], item["key"])
 
+    def test_call_tasks_on_agreements_only(self):
+        """A collector whose only call task sits on an agreement: its customer, and nothing else, to call."""
+        agreement = self._agreement(self.theirs, first_due_date=self.today + timedelta(days=5))
+        agreement.activity_schedule("mail.mail_activity_data_call", user_id=self.collector_2.id)
+        calls = next(item for item in self.Overview.with_user(self.collector_2).get_overview()["work"]
+                     if item["key"] == "calls")
+        self.assertEqual((calls["count"], calls["action"]["domain"]), (1, [("id", "in", self.other_customer.ids)]))
+
     def test_who_may_open_it(self):
         employee = new_test_user(self.env, login="overview_employee", groups="base.group_user")
         with self.assertRaises(AccessError):
