@@ -41,6 +41,7 @@
         "views/cobranza_sms_gateway_views.xml",
         "views/cobranza_credit_profile_views.xml",
         "views/cobranza_interest_line_views.xml",
+        "wizards/cobranza_settings_views.xml",
         "views/res_config_settings_views.xml",
         "views/account_move_views.xml",
         "views/res_partner_views.xml",

@@ -23,7 +23,6 @@ from . import cobranza_portal_token
 from . import cobranza_dispute_reason
 from . import res_company
 from . import res_currency
-from . import res_config_settings
 from . import res_partner
 from . import account_move
 from . import account_move_line

@@ -15,10 +15,10 @@ class TestCreditPolicy(CobranzaAccountCommon):
         }])
 
     def test_settings_write_the_company_policy(self):
-        settings = self.env["res.config.settings"].create({
+        settings = self.env["cobranza.settings"].with_user(self.manager).with_company(self.company).create({
             "cobranza_grace_days": 5, "cobranza_auto_hold_days": 45, "cobranza_judicial_days": 120,
         })
-        settings.execute()
+        settings.action_save()
         self.assertRecordValues(self.company, [{
             "cobranza_grace_days": 5, "cobranza_auto_hold_days": 45, "cobranza_judicial_days": 120,
         }])

@@ -9,3 +9,4 @@ from . import cobranza_start_wizard
 from . import cobranza_import_wizard
 from . import cobranza_opening_import
 from . import cobranza_interest_reverse
+from . import cobranza_settings
