@@ -22,6 +22,13 @@ from decimal import Decimal, InvalidOperation
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and any encrypted Office file
 ZIP_MAGIC = b"PK\x03\x04"  # .xlsx (and other zip files)
 
+# Bounds on what one upload may make the server hold: a file past them is refused before it is parsed
+# (a small .xlsx can unpack to gigabytes, or hold one string of millions of characters).
+MAX_ROWS = 200_000
+MAX_CELL_CHARS = 1_000
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024  # all the parts of an .xlsx, unpacked
+MAX_SHARED_STRINGS_BYTES = 16 * 1024 * 1024  # the one part openpyxl reads whole
+
 REFERENCE_SEPARATORS = re.compile(r"[\s,;]+")
 NOT_ALPHANUMERIC = re.compile(r"[^0-9A-Za-z]")
 
@@ -44,10 +51,27 @@ def sniff(content):
     return "text"
 
 
-def read_rows(content, file_type, delimiter=",", encoding="utf-8"):
-    """The rows of the file's first sheet, each a list of cell values (str, float, datetime or None)."""
+def read_rows(content, file_type, delimiter=",", encoding="utf-8", limit=None):
+    """The rows of the file's first sheet, each a list of cell values (str, float, datetime or None):
+    the first ``limit`` rows, or all of them up to MAX_ROWS (more raises 'too_many_rows')."""
     if not content:
         raise FileProblem("empty")
+    if len(content) > MAX_UNPACKED_BYTES:
+        raise FileProblem("too_large", limit=MAX_UNPACKED_BYTES // (1024 * 1024))
+    rows = []
+    for row in _iter_rows(content, file_type, delimiter, encoding):
+        if limit is not None and len(rows) >= limit:
+            break
+        if len(rows) >= MAX_ROWS:
+            raise FileProblem("too_many_rows", limit=MAX_ROWS)
+        for index, value in enumerate(row):
+            if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
+                raise FileProblem("cell_too_long", line=len(rows) + 1, column=index + 1, limit=MAX_CELL_CHARS)
+        rows.append(row)
+    return rows
+
+
+def _iter_rows(content, file_type, delimiter, encoding):
     kind = sniff(content)
     if file_type == "xls":
         if kind == "zip":
@@ -66,44 +90,88 @@ def read_rows(content, file_type, delimiter=",", encoding="utf-8"):
     return _read_csv(content, delimiter, encoding)
 
 
+def _damaged(error):
+    return FileProblem("corrupt", detail=str(error) or type(error).__name__)
+
+
 def _read_xls(content):
+    """Rows of an .xls workbook. xlrd raises whatever the broken bytes lead it to (IndexError,
+    struct.error, AssertionError...): every one of them means a damaged file."""
     import xlrd
 
     try:
         book = xlrd.open_workbook(file_contents=content, on_demand=True)
+        sheet = book.sheet_by_index(0)
+        if sheet.nrows > MAX_ROWS:
+            raise FileProblem("too_many_rows", limit=MAX_ROWS)
+    except FileProblem:
+        raise
     except xlrd.XLRDError as error:
         if "encrypted" in str(error).lower():
             raise FileProblem("encrypted") from error
-        raise FileProblem("corrupt", detail=str(error)) from error
-    except Exception as error:  # xlrd raises whatever the broken bytes lead it to
-        raise FileProblem("corrupt", detail=str(error) or type(error).__name__) from error
-    sheet = book.sheet_by_index(0)
-    rows = []
+        raise _damaged(error) from error
+    except Exception as error:
+        raise _damaged(error) from error
     for index in range(sheet.nrows):
         row = []
-        for cell in sheet.row(index):
-            if cell.ctype == xlrd.XL_CELL_DATE:
-                row.append(xlrd.xldate.xldate_as_datetime(cell.value, book.datemode))
-            elif cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
-                row.append(None)
-            elif cell.ctype == xlrd.XL_CELL_ERROR:
-                row.append("#ERROR")
-            else:
-                row.append(cell.value)
-        rows.append(row)
-    return rows
+        try:
+            cells = sheet.row(index)
+            for cell in cells:
+                if cell.ctype == xlrd.XL_CELL_DATE:
+                    row.append(xlrd.xldate.xldate_as_datetime(cell.value, book.datemode))
+                elif cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
+                    row.append(None)
+                elif cell.ctype == xlrd.XL_CELL_ERROR:
+                    row.append("#ERROR")
+                else:
+                    row.append(cell.value)
+        except Exception as error:
+            raise _damaged(error) from error
+        yield row
+
+
+def _check_xlsx_parts(content):
+    """Refuse an .xlsx that unpacks past the bounds, or whose XML declares entities (a DOCTYPE:
+    what 'billion laughs' bombs use; Excel never writes one)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+        members = archive.infolist()
+        if sum(member.file_size for member in members) > MAX_UNPACKED_BYTES:
+            raise FileProblem("too_large", limit=MAX_UNPACKED_BYTES // (1024 * 1024))
+        for member in members:
+            if member.filename.lower().endswith("sharedstrings.xml") and member.file_size > MAX_SHARED_STRINGS_BYTES:
+                raise FileProblem("too_large", limit=MAX_SHARED_STRINGS_BYTES // (1024 * 1024))
+            if member.filename.lower().endswith((".xml", ".rels")):
+                with archive.open(member) as part:
+                    start = part.read(2048)
+                if b"<!DOCTYPE" in start.upper() or b"<!ENTITY" in start.upper():
+                    raise FileProblem("corrupt", detail="DOCTYPE")
+    except FileProblem:
+        raise
+    except Exception as error:
+        raise _damaged(error) from error
 
 
 def _read_xlsx(content):
+    """Rows of an .xlsx workbook, streamed (openpyxl read-only). Any error of the reader, XML ones
+    included, means a damaged file."""
     import openpyxl
 
+    _check_xlsx_parts(content)
     try:
         book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        raise FileProblem("corrupt", detail=str(error) or type(error).__name__) from error
+    except Exception as error:
+        raise _damaged(error) from error
     try:
-        sheet = book.worksheets[0]
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
+        rows = book.worksheets[0].iter_rows(values_only=True)
+        while True:
+            try:
+                row = next(rows)
+            except StopIteration:
+                break
+            except Exception as error:
+                raise _damaged(error) from error
+            yield list(row)
     finally:
         book.close()
 
@@ -115,8 +183,9 @@ def _read_csv(content, delimiter, encoding):
         raise FileProblem("encoding", encoding=encoding) from error
     if text.startswith("\ufeff"):  # the byte order mark spreadsheets write at the start of UTF-8
         text = text[1:]
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter or ",")
     try:
-        return [row for row in csv.reader(io.StringIO(text), delimiter=delimiter or ",")]
+        yield from reader
     except csv.Error as error:
         raise FileProblem("corrupt", detail=str(error)) from error
 

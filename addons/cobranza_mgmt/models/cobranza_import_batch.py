@@ -29,6 +29,10 @@ FILE_PROBLEMS = {
                      "import it again."),
     "corrupt": _lt("The file cannot be read; it may be damaged (%(detail)s)."),
     "encoding": _lt("The file is not text in the encoding %(encoding)s: choose the encoding in the profile."),
+    "too_many_rows": _lt("The file has more than %(limit)s rows: split it into smaller files."),
+    "cell_too_long": _lt("Row %(line)s, column %(column)s holds more than %(limit)s characters: this is not a "
+                         "bank collection file, or it is damaged."),
+    "too_large": _lt("The file unpacks to more than %(limit)s MB: split it into smaller files."),
     "missing_column": _lt("The column '%(column)s' is not in the header row: check the file, or the profile's "
                           "header row and column names."),
 }
@@ -189,7 +193,10 @@ class CobranzaImportBatch(models.Model):
         if journal.company_id != company:
             raise UserError(self.env._("The journal %(journal)s is not of %(company)s.",
                                        journal=journal.display_name, company=company.name))
-        rows = self._rows_or_error(profile, content)
+        # Only the header and enough rows to tell a small file from a large one are read in the request;
+        # a large file is read whole by the job.
+        limit = profile.header_row + BACKGROUND_FROM + profile.footer_rows + 1
+        rows = self._rows_or_error(profile, content, limit=limit)
         batch = self.sudo().create({
             "company_id": company.id, "profile_id": profile.id, "journal_id": journal.id,
             "file_name": file_name, "file_hash": hashlib.sha256(content).hexdigest(),
@@ -197,16 +204,16 @@ class CobranzaImportBatch(models.Model):
         batch.sudo().attachment_id = self.env["ir.attachment"].create({
             "name": file_name or batch.name, "raw": content, "res_model": self._name, "res_id": batch.id,
         })
-        if sum(1 for row in rows[profile.header_row:] if not bank_file.is_blank(row)) > BACKGROUND_FROM:
+        if len(rows) >= limit:
             batch._queue()
         else:
             batch._load(rows)
         return batch
 
-    def _rows_or_error(self, profile, content):
-        """The file's rows and the column positions, or a UserError saying what is wrong."""
+    def _rows_or_error(self, profile, content, limit=None):
+        """The file's rows (the first ``limit``, or all), or a UserError saying what is wrong."""
         try:
-            rows = profile._read_rows(content)
+            rows = profile._read_rows(content, limit=limit)
             if len(rows) < profile.header_row:
                 raise bank_file.FileProblem("empty")
             bank_file.column_indexes(rows[profile.header_row - 1], profile._columns())
@@ -226,9 +233,11 @@ class CobranzaImportBatch(models.Model):
         columns = bank_file.column_indexes(rows[profile.header_row - 1], profile._columns())
         currencies = {currency.name.upper(): currency
                       for currency in self.env["res.currency"].search([("active", "=", True)])}
-        values = [self._parse_row(profile, columns, currencies, number, row)
-                  for number, row in enumerate(rows[profile.header_row:], start=profile.header_row + 1)
-                  if not bank_file.is_blank(row)]
+        payments = [(number, row) for number, row in enumerate(rows[profile.header_row:], start=profile.header_row + 1)
+                    if not bank_file.is_blank(row)]
+        if profile.footer_rows:  # the bank's total line, record count...: not payments
+            payments = payments[:-profile.footer_rows]
+        values = [self._parse_row(profile, columns, currencies, number, row) for number, row in payments]
         if not values:
             raise UserError(self.env._("%(file)s holds no payment under its header row.",
                                        file=self.file_name or self.name))

@@ -46,6 +46,11 @@ class CobranzaImportProfile(models.Model):
         default=1, required=True,
         help="The row (counting from 1) that holds the column headers; the payments follow it.",
     )
+    footer_rows = fields.Integer(
+        default=0,
+        help="Rows at the end of the file that are not payments, such as the bank's total line or a record "
+             "count: they are left out (blank rows do not count).",
+    )
     date_column = fields.Char(required=True, help="Header of the column with the payment date.")
     amount_column = fields.Char(required=True, help="Header of the column with the amount collected.")
     reference_column = fields.Char(
@@ -71,10 +76,14 @@ class CobranzaImportProfile(models.Model):
     )
     note = fields.Text(translate=True, help="What this profile is for, and a sample file's layout.")
 
-    @api.constrains("header_row", "csv_delimiter", "decimal_separator", "thousands_separator", "date_format",
+    @api.constrains("header_row", "footer_rows", "csv_delimiter", "decimal_separator", "thousands_separator",
+                    "date_format",
                     "reference_column", "tax_id_column", "file_type")
     def _check_layout(self):
         for profile in self:
+            if profile.footer_rows < 0:
+                raise ValidationError(self.env._("The footer rows of %(profile)s cannot be negative.",
+                                                 profile=profile.name))
             if profile.header_row < 1:
                 raise ValidationError(self.env._("The header row of %(profile)s must be 1 or more.",
                                                  profile=profile.name))
@@ -103,7 +112,7 @@ class CobranzaImportProfile(models.Model):
         self.ensure_one()
         return {key: self[field_name] for key, field_name in COLUMN_FIELDS.items() if self[field_name]}
 
-    def _read_rows(self, content):
-        """The file's rows (raises bank_file.FileProblem)."""
+    def _read_rows(self, content, limit=None):
+        """The file's rows, the first ``limit`` or all (raises bank_file.FileProblem)."""
         self.ensure_one()
-        return bank_file.read_rows(content, self.file_type, self.csv_delimiter, self.csv_encoding)
+        return bank_file.read_rows(content, self.file_type, self.csv_delimiter, self.csv_encoding, limit=limit)

@@ -3,7 +3,7 @@ from datetime import timedelta
 from unittest.mock import patch
 
 from odoo import Command
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
 from ..models import cobranza_import_batch
@@ -222,6 +222,47 @@ class TestBadInput(ImportCommon):
         message = self._refused(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x07" * 900, self._xls_profile())
         self.assertIn("cannot be read", message)
 
+    def test_xls_without_a_sheet(self):
+        """A workbook whose sheet record is damaged: xlrd opens it with no sheet, then IndexError."""
+        content = bytearray(xls_file([self.HEADER, self._row(10.0, "X")]))
+        index = content.index(b"\x85\x00")  # BOUNDSHEET becomes a record type nobody knows
+        content[index:index + 2] = b"\x86\x00"
+        self.assertIn("it may be damaged", self._refused(bytes(content), self._xls_profile()))
+
+    def _xlsx_with_shared_strings(self, shared_strings):
+        """A workbook whose sharedStrings.xml part is replaced by ``shared_strings``."""
+        import io
+        import zipfile
+
+        source = zipfile.ZipFile(io.BytesIO(xlsx_file([self.HEADER, self._row(10.0, "X")])))
+        stream = io.BytesIO()
+        with zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED) as target:
+            for member in source.infolist():
+                if member.filename != "xl/sharedStrings.xml":
+                    target.writestr(member, source.read(member))
+            target.writestr("xl/sharedStrings.xml", shared_strings)
+        return stream.getvalue()
+
+    def test_xlsx_with_a_doctype_bomb(self):
+        bomb = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+                b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+                b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>&lol2;</t></si></sst>')
+        profile = self._xls_profile(file_type="xlsx")
+        self.assertIn("it may be damaged", self._refused(self._xlsx_with_shared_strings(bomb), profile))
+
+    def test_xlsx_with_a_huge_shared_string(self):
+        """22 KiB of file, 20 MB of string: refused before the reader unpacks it."""
+        huge = (b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                b'<si><t>' + b"A" * 20_000_000 + b"</t></si></sst>")
+        content = self._xlsx_with_shared_strings(huge)
+        self.assertLess(len(content), 64 * 1024)
+        profile = self._xls_profile(file_type="xlsx")
+        self.assertIn("unpacks to more than 16 MB", self._refused(content, profile))
+
+    def test_a_cell_too_long(self):
+        content = csv_file([self.HEADER, self._row(10.0, "X" * 5000)])
+        self.assertIn("Row 2, column 3 holds more than 1000 characters", self._refused(content))
+
     def test_password_protected_xls(self):
         content = bytearray(xls_file([self.HEADER, self._row(10.0, "X")]))
         index = content.index(b"\xc1\x00\x02\x00")  # the MMS record becomes FILEPASS, as Excel writes it
@@ -325,6 +366,40 @@ class TestLargeFiles(ImportCommon):
                 cron.method_direct_trigger()
         self.assertEqual((batch.state, batch.posted_count), ("posted", 5))
         self.assertEqual(sum(invoice.amount_residual for invoice in invoices), 0.0)
+
+
+    def test_a_large_file_is_not_parsed_in_the_request(self):
+        """The request reads the header and enough rows to see the file is large; the job reads it
+        whole, and a file over the row limit fails there with its reason, nothing posted."""
+        rows = [self._row(10.0, f"X{n}") for n in range(8)]
+        with patch.object(cobranza_import_batch, "BACKGROUND_FROM", 3), \
+                patch.object(cobranza_import_batch.bank_file, "MAX_ROWS", 6):
+            batch = self._import(rows)
+            self.assertEqual(batch.state, "queued")
+            with patch.object(self.env.cr, "commit", lambda: None):
+                self.env.ref("cobranza_mgmt.ir_cron_cobranza_import").method_direct_trigger()
+        self.assertEqual(batch.state, "failed")
+        self.assertIn("more than 6 rows", batch.import_error)
+        self.assertFalse(batch.line_ids)
+
+
+@tagged("post_install", "-at_install")
+class TestFooterRows(ImportCommon):
+
+    def test_the_banks_total_row_is_not_a_payment(self):
+        """A bank report ends with its total and a record count: the profile leaves them out, so what
+        the import says it read ties to the report."""
+        invoices = [self._invoice(self.customer, amount, 5) for amount in (100.0, 250.0)]
+        self.csv_profile.footer_rows = 2
+        rows = [self._row(invoice.amount_residual, invoice.name) for invoice in invoices]
+        footer = [["", 350.0, "TOTAL", "", "", "", ""], ["Número de registros", 2, "", "", "", "", ""]]
+        batch = self._import([*rows, *footer])
+        self.assertEqual((batch.line_count, batch.amount_read), (2, 350.0))
+        self.assertEqual(batch.matched_count, 2)
+
+    def test_footer_rows_cannot_be_negative(self):
+        with self.assertRaisesRegex(ValidationError, "footer rows"):
+            self.csv_profile.footer_rows = -1
 
 
 @tagged("post_install", "-at_install")

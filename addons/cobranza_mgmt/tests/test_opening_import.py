@@ -2,7 +2,7 @@ import base64
 from datetime import timedelta
 
 from odoo import Command
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 
 from .common import ImportCommon, csv_file, xls_file, xlsx_file
@@ -71,7 +71,7 @@ class TestOpeningImport(ImportCommon):
         wizard.action_preview()
         self.assertEqual(wizard.error_count, 2)
         errors = wizard.line_ids.filtered("error").sorted("row").mapped("error")
-        self.assertEqual(errors[0], "Line 3: column 'amount': 'trescientos' is not an amount")
+        self.assertEqual(errors[0], "Line 3: column 'Importe': 'trescientos' is not an amount")
         self.assertIn("Line 4: the currency XAF is not used", errors[1])
         with self.assertRaises(UserError):
             wizard.action_confirm()
@@ -93,6 +93,23 @@ class TestOpeningImport(ImportCommon):
         self.assertIn("the number F-0001 is on lines 2, 5", errors[0])
         self.assertIn("the residual is more than the amount", errors[1])
         self.assertIn("nadie is not a collector", errors[2])
+
+    def test_amounts_with_thousands_separators_and_errors_in_the_files_words(self):
+        """A Spanish-format file: '12.500,00' reads with the thousands separator; an error names the
+        column as the file's header does ('Saldo'), not the field."""
+        rows = [[str(value) if isinstance(value, (int, float)) else value for value in row] for row in self._rows()]
+        rows[1][9], rows[1][10] = "12.500,00", "8.000,50"
+        rows[2][10] = "trescientos"
+        content = csv_file([[value.strftime("%d/%m/%Y") if hasattr(value, "strftime") else value for value in row]
+                            for row in rows], delimiter=";")
+        wizard = self._wizard(content, file_type="csv", csv_delimiter=";", decimal_separator=",",
+                              thousands_separator=".")
+        wizard.action_preview()
+        lines = wizard.line_ids.sorted("row")
+        self.assertEqual((lines[0].amount, lines[0].residual, lines[0].error), (12500.0, 8000.5, False))
+        self.assertIn("column 'Saldo': 'trescientos' is not an amount", lines[1].error)
+        with self.assertRaisesRegex(ValidationError, "decimals and thousands"):
+            wizard.thousands_separator = ","
 
     def test_the_same_documents_twice(self):
         self._wizard(xlsx_file(self._rows())).action_preview()

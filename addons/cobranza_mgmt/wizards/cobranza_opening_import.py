@@ -2,7 +2,7 @@ import base64
 from collections import defaultdict
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
 from ..logic import bank_file
 from ..models import cobranza_access
@@ -52,6 +52,10 @@ class CobranzaOpeningImport(models.TransientModel):
     date_format = fields.Char(default="%d/%m/%Y", required=True)
     decimal_separator = fields.Selection([(".", "Point (1234.56)"), (",", "Comma (1234,56)")],
                                          default=".", required=True)
+    thousands_separator = fields.Selection(
+        [("none", "None"), (".", "Point (1.234,56)"), (",", "Comma (1,234.56)"), ("space", "Space (1 234,56)")],
+        default="none", required=True,
+    )
     journal_id = fields.Many2one(
         "account.journal", required=True, check_company=True,
         domain="[('type', '=', 'sale')]", default=lambda self: self._default_journal(),
@@ -85,6 +89,15 @@ class CobranzaOpeningImport(models.TransientModel):
         return {"type": "ir.actions.act_window", "res_model": self._name, "res_id": self.id,
                 "view_mode": "form", "target": "new"}
 
+    @api.constrains("decimal_separator", "thousands_separator")
+    def _check_separators(self):
+        for wizard in self:
+            if wizard._thousands() == wizard.decimal_separator:
+                raise ValidationError(self.env._("The same character cannot separate decimals and thousands."))
+
+    def _thousands(self):
+        return {"none": "", "space": " "}.get(self.thousands_separator, self.thousands_separator)
+
     def action_preview(self):
         self.ensure_one()
         cobranza_access.check_manager(self.env)
@@ -96,7 +109,8 @@ class CobranzaOpeningImport(models.TransientModel):
         except bank_file.FileProblem as problem:
             raise UserError(file_problem_message(self.env, problem)) from problem
         self.line_ids.unlink()
-        values = [self._parse(columns, number, row) for number, row in enumerate(rows[1:], start=2)
+        header = rows[0]
+        values = [self._parse(columns, header, number, row) for number, row in enumerate(rows[1:], start=2)
                   if not bank_file.is_blank(row)]
         if not values:
             raise UserError(self.env._("The file holds no document under its header row."))
@@ -118,9 +132,12 @@ class CobranzaOpeningImport(models.TransientModel):
                     raise bank_file.FileProblem("missing_column", column=labels[0])
         return columns
 
-    def _parse(self, columns, number, row):
+    def _parse(self, columns, header, number, row):
         def text(key):
             return bank_file.parse_text(bank_file.cell(row, columns.get(key)))
+
+        def label(key):  # the column as the file's own header names it
+            return bank_file.parse_text(bank_file.cell(header, columns.get(key))) or OPENING_COLUMNS[key][0]
 
         values = {"row": number, "customer": text("customer"), "tax_id": text("tax_id"), "email": text("email"),
                   "phone": text("phone"), "collector": text("collector"), "number": text("number"),
@@ -131,19 +148,20 @@ class CobranzaOpeningImport(models.TransientModel):
                 values[key] = bank_file.parse_date(bank_file.cell(row, columns[key]), self.date_format)
             except ValueError:
                 problems.append(self.env._("column '%(column)s': '%(value)s' is not a date in the format %(format)s",
-                                           column=OPENING_COLUMNS[key][0], value=text(key), format=self.date_format))
+                                           column=label(key), value=text(key), format=self.date_format))
         for key in ("amount", "residual", "credit_limit"):
             if key == "credit_limit" and not text(key):
                 continue
             try:
-                values[key] = float(bank_file.parse_amount(bank_file.cell(row, columns[key]), self.decimal_separator))
+                values[key] = float(bank_file.parse_amount(bank_file.cell(row, columns[key]), self.decimal_separator,
+                                                           self._thousands()))
             except ValueError:
                 problems.append(self.env._("column '%(column)s': '%(value)s' is not an amount",
-                                           column=OPENING_COLUMNS[key][0], value=text(key)))
+                                           column=label(key), value=text(key)))
         if not values["customer"] and not values["tax_id"]:
             problems.append(self.env._("no customer name nor tax id"))
         if not values["number"]:
-            problems.append(self.env._("column '%(column)s' is empty", column=OPENING_COLUMNS["number"][0]))
+            problems.append(self.env._("column '%(column)s' is empty", column=label("number")))
         if "residual" in values and values["residual"] <= 0:
             problems.append(self.env._("the residual must be positive"))
         if "residual" in values and "amount" in values and values["residual"] > values["amount"]:
