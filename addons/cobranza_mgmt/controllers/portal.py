@@ -11,6 +11,15 @@ from odoo.exceptions import AccessError, MissingError, UserError, ValidationErro
 from odoo.http import content_disposition, request, route
 
 PORTAL_STATES = ("requested", "proposed", "active", "completed", "broken", "declined")
+# A reminder's link is traded, on its first GET, for this session value and a clean URL: the token
+# does not stay in the address bar, the history or a Referer header.
+SESSION_TOKEN = "cobranza_collections_token"
+
+
+def _no_referrer(response):
+    """Pages reached through a link token never pass their address on to another site."""
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 class CobranzaPortal(PaymentPortal):
@@ -99,8 +108,10 @@ class CobranzaPortal(PaymentPortal):
     def _cobranza_collections_access(self, token):
         """(commercial partner, companies, link) whose page this request may open, or None.
 
-        The customer comes from the link's token, or from the signed-in user; never from an id in the
-        URL. The records are then read as superuser, for that customer only."""
+        The customer comes from the link's token (given, or kept in the session since the link was
+        opened), or from the signed-in user; never from an id in the URL. The records are then read as
+        superuser, for that customer only."""
+        token = token or request.session.get(SESSION_TOKEN)
         if token:
             link = request.env["cobranza.portal.token"]._resolve(token)
             if not link:
@@ -129,11 +140,15 @@ class CobranzaPortal(PaymentPortal):
                     [("partner_id", "=", partner.id), ("company_id", "=", company.id)], limit=1):
                 continue
             policy = Policy._for_customer(partner, company)
+            promises = request.env["cobranza.promise"].sudo().search([
+                ("partner_id", "=", partner.id), ("company_id", "=", company.id), ("state", "=", "open"),
+            ])
             sections.append({
+                "promised": {move.id: promise.promise_date for promise in promises for move in promise.move_ids},
                 "company": company, **data,
                 "debits": data["items"].filtered(lambda item: item.amount_residual > 0),
                 "credits": data["items"].filtered(lambda item: item.amount_residual < 0),
-                "overdue": sum(data["items"].filtered(lambda item: item.days_overdue > 0).mapped("amount_residual")),
+                "overdue": data["overdue"],  # net: unapplied payments and credit notes pay the oldest first
                 "reminders": Communication.search([
                     ("partner_id", "=", partner.id), ("company_id", "=", company.id), ("state", "=", "sent"),
                 ], order="date desc, id desc", limit=20),
@@ -155,13 +170,17 @@ class CobranzaPortal(PaymentPortal):
 
     @route(["/my/collections"], type="http", auth="public", website=True, sitemap=False)
     def portal_my_collections(self, token=None, message=None, **kw):
-        access = self._cobranza_collections_access(token)
+        if token:
+            if not request.env["cobranza.portal.token"]._resolve(token):
+                return _no_referrer(request.render("cobranza_mgmt.portal_cobranza_link_expired", {}, status=403))
+            request.session[SESSION_TOKEN] = token
+            query = url_encode({"message": message}) if message else ""
+            return _no_referrer(request.redirect("/my/collections" + (f"?{query}" if query else "")))
+        access = self._cobranza_collections_access(None)
         if access is None:
-            if token:
-                return request.render("cobranza_mgmt.portal_cobranza_link_expired", {}, status=403)
             return request.redirect("/web/login?redirect=/my/collections")
         partner, companies, _link = access
-        values = self._cobranza_collections_values(partner, companies, token)
+        values = self._cobranza_collections_values(partner, companies, None)
         values["message_code"] = message
         values["message"] = {"paid": request.env._("Thank you: your payment was received."),
                              "promise": request.env._("Thank you: your promise to pay was recorded."),
@@ -169,7 +188,7 @@ class CobranzaPortal(PaymentPortal):
                              "installments": request.env._("Your request for installments was sent: we will answer "
                                                            "it soon. You can follow it under Payment agreements."),
                              }.get(message)
-        return request.render("cobranza_mgmt.portal_my_collections", values)
+        return _no_referrer(request.render("cobranza_mgmt.portal_my_collections", values))
 
     def _cobranza_chosen(self, companies, company_id, invoice_ids):
         """The company (one of the customer's) and the invoices (as superuser, not yet checked) a form

@@ -41,3 +41,37 @@ def check_fields(records, fields_written, allowed):
             "%(fields)s of %(model)s are set by Collections through its actions, not written directly.",
             fields=labels, model=records._description,
         ))
+
+
+def in_portfolio(env, partners):
+    """The commercial partners of ``partners`` this user may act on: all for a manager; for a
+    collector, the customers of their portfolio in the current companies; none for anyone else."""
+    customers = partners.commercial_partner_id
+    if is_manager(env):
+        return customers
+    if not is_collector(env) or not customers:
+        return customers.browse()
+    return env["cobranza.credit.profile"].sudo().search([
+        ("partner_id", "in", customers.ids), ("collector_id", "=", env.uid), ("company_id", "in", env.companies.ids),
+    ]).partner_id.with_env(env)
+
+
+def check_portfolio(env, partners):
+    """A collector acts only on the customers of their portfolio (in the current companies);
+    a manager on every customer. ``partners``: customers or their contacts."""
+    if is_manager(env):
+        return
+    check_collector(env)
+    others = partners.commercial_partner_id - in_portfolio(env, partners)
+    if others:
+        raise AccessError(env._(
+            "%(customers)s is not in your portfolio: only their collector or a Collections Manager can act on it.",
+            customers=", ".join(others.mapped("display_name")),
+        ))
+
+
+def compute_can_act(records):
+    """Set ``cobranza_can_act`` of invoices or customers: whether this user may act on them."""
+    mine = in_portfolio(records.env, records.commercial_partner_id)
+    for record in records:
+        record.cobranza_can_act = record.commercial_partner_id in mine

@@ -7,7 +7,7 @@ from odoo.tools import SQL, format_date
 
 from ..logic import schedule
 from .account_move import credit_exempt
-from .cobranza_access import check_collector, check_fields
+from .cobranza_access import check_collector, check_fields, check_portfolio
 
 # What a user writes directly on a draft agreement, and at any time; the rest (state, payments,
 # signature, interest invoice) only Collections sets, through the actions below.
@@ -241,6 +241,8 @@ class CobranzaAgreement(models.Model):
     def create(self, vals_list):
         if not self.env.su:
             check_collector(self.env)
+            check_portfolio(self.env, self.env["res.partner"].browse([vals["partner_id"] for vals in vals_list
+                                                                      if vals.get("partner_id")]))
         for vals in vals_list:
             check_fields(self, vals, ("company_id", "collector_id", *DRAFT_FIELDS, *ANY_STATE_FIELDS))
             if vals.get("name", "/") == "/":
@@ -600,7 +602,7 @@ class CobranzaAgreement(models.Model):
             "mail.mail_activity_data_call",
             summary=own.env._("Payment agreement broken: call the customer"),
             note=own.env._("Installment %(number)s of %(amount)s due %(date)s is unpaid.",
-                           number=installment.sequence, amount=self.currency_id.format(installment.amount),
+                           number=installment.sequence, amount=own.currency_id.format(installment.amount),
                            date=format_date(own.env, installment.due_date)),
             user_id=collector.id,
         )

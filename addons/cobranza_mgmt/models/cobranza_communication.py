@@ -132,17 +132,25 @@ class CobranzaCommunication(models.Model):
 
     @api.depends("partner_id", "company_id")
     def _compute_collections_url(self):
-        """A valid link of the customer (made once and reused while it lasts), for those who send its
-        reminders: the run and delivery, collectors and managers."""
-        allowed = self.env.su or self.env.user.has_group("cobranza_mgmt.cobranza_mgmt_group_collector")
+        """The customer's link (made once and reused while it lasts). Links are issued by the delivery
+        only, which renders as superuser after its own checks; a user reading a saved reminder they may
+        read sees the link it was sent with, and a form that is not saved (an onchange) gets none."""
         self.collections_url = False
-        if not allowed:
-            return
+        saved = self.filtered(lambda communication: communication.partner_id and isinstance(communication.id, int))
+        if not self.env.su:
+            if not self.env.user.has_group("cobranza_mgmt.cobranza_mgmt_group_collector"):
+                return
+            saved = saved._filtered_access("read")
         # a delivery batch renders many reminders: their links in one search (and one create) per company
-        for company, communications in self.filtered("partner_id").grouped("company_id").items():
-            links = self.env["cobranza.portal.token"]._issue_many(communications.partner_id, company)
+        Token = self.env["cobranza.portal.token"]
+        for company, communications in saved.grouped("company_id").items():
+            if self.env.su:
+                links = Token._issue_many(communications.partner_id, company)
+            else:
+                links = Token._valid_many(communications.partner_id, company)
             for communication in communications:
-                communication.collections_url = links[communication.partner_id.commercial_partner_id.id]._url()
+                link = links.get(communication.partner_id.commercial_partner_id.id)
+                communication.collections_url = link._url() if link else False
 
     @api.depends("partner_id", "level_id", "channel", "date")
     def _compute_name(self):
@@ -248,7 +256,9 @@ class CobranzaCommunication(models.Model):
                 "total": move.amount_total,
                 "residual_text": money(residual_of(line), currency_of(line)),
                 "total_text": money(move.amount_total, currency_of(line)),
-                "pay_url": move.get_base_url() + move.get_portal_url(),
+                # the token the run gave the invoice; reading a reminder never writes one (read-only requests)
+                "pay_url": move.get_base_url() + move.access_url + (
+                    f"?{url_encode({'access_token': move.access_token})}" if move.access_token else ""),
             })
         credits = [{
             "number": line.move_id.name,

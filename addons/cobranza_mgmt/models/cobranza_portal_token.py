@@ -58,15 +58,23 @@ class CobranzaPortalToken(models.Model):
         return self._issue_many(partner, company)[partner.id]
 
     @api.model
+    def _valid_many(self, partners, company, days_left=0):
+        """{commercial partner id: link} of the customers' links valid ``days_left`` days more (superuser)."""
+        now = fields.Datetime.now()
+        links = {}
+        for link in self.sudo().search([
+            ("partner_id", "in", partners.commercial_partner_id.ids), ("company_id", "=", company.id),
+            ("revoked_at", "=", False), ("expires_at", ">", now + timedelta(days=days_left)),
+        ], order="id"):
+            links.setdefault(link.partner_id.id, link)
+        return links
+
+    @api.model
     def _issue_many(self, partners, company):
         """{commercial partner id: valid link} for many customers at once: one search, one create."""
         partners = partners.commercial_partner_id
         now = fields.Datetime.now()
-        links = {}
-        for link in self.sudo().search([("partner_id", "in", partners.ids), ("company_id", "=", company.id),
-                                        ("revoked_at", "=", False), ("expires_at", ">", now + timedelta(days=7))],
-                                       order="id"):
-            links.setdefault(link.partner_id.id, link)
+        links = self._valid_many(partners, company, days_left=7)
         missing = partners.filtered(lambda partner: partner.id not in links)
         for link in self.sudo().create([{
             "partner_id": partner.id, "company_id": company.id, "token": secrets.token_urlsafe(32),

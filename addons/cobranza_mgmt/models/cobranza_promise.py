@@ -3,9 +3,9 @@ from datetime import timedelta
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
 
-from .cobranza_access import check_collector, check_fields
+from .cobranza_access import check_collector, check_fields, check_portfolio
 
 _logger = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ class CobranzaPromise(models.Model):
                                   help="Payments matched with the invoices since the promise was made.")
     state = fields.Selection(
         [("open", "Open"), ("kept", "Kept"), ("broken", "Broken")], default="open", required=True, index=True,
+        readonly=True, help="Follows the payments: Collections sets it, nobody writes it.",
     )
     user_id = fields.Many2one("res.users", string="Recorded By", default=lambda self: self.env.user, readonly=True)
     collector_id = fields.Many2one(
@@ -57,6 +58,8 @@ class CobranzaPromise(models.Model):
             check_collector(self.env)
             for vals in vals_list:
                 check_fields(self, vals, ("partner_id", "company_id", *self._USER_FIELDS))
+            check_portfolio(self.env, self.env["res.partner"].browse([vals["partner_id"] for vals in vals_list
+                                                                      if vals.get("partner_id")]))
         promises = super().create(vals_list)
         if not self.env.su:
             promises._check_promise_date()
@@ -180,6 +183,10 @@ class CobranzaPromise(models.Model):
                 or currency.compare_amounts(amount, least) < 0:
             raise UserError(self.env._("Promise an amount from %(least)s to %(due)s.",
                                        least=currency.format(least), due=currency.format(due)))
+        promised = self.sudo().search([("move_ids", "in", invoices.ids), ("state", "=", "open")]).move_ids & invoices
+        if promised:
+            raise UserError(self.env._("You already promised to pay %(invoices)s.",
+                                       invoices=", ".join(promised.mapped("name"))))
         open_count = self.sudo().search_count([("partner_id", "=", partner.id), ("company_id", "=", company.id),
                                                ("state", "=", "open")])
         if open_count >= company.cobranza_portal_promise_max_open:
@@ -206,13 +213,16 @@ class CobranzaPromise(models.Model):
         self.state = "broken"
         profile = self.env["cobranza.credit.profile"].sudo()._get_or_create(self.partner_id, self.company_id)
         profile.broken_promise_count += 1
+        collector = profile.collector_id or self.user_id
+        # The call task is the collector's: its words, amounts and dates in the collector's language.
+        own = self.with_context(lang=collector.lang or self.env.lang)
         self.partner_id.sudo().activity_schedule(
             "mail.mail_activity_data_call",
-            summary=self.env._("Broken promise to pay: call the customer"),
-            note=self.env._("%(partner)s promised %(amount)s by %(date)s and paid %(paid)s.",
-                            partner=self.partner_id.display_name, amount=self.currency_id.format(self.amount),
-                            date=self.promise_date, paid=self.currency_id.format(self.paid_amount)),
-            user_id=(profile.collector_id or self.user_id).id,
+            summary=own.env._("Broken promise to pay: call the customer"),
+            note=own.env._("%(partner)s promised %(amount)s by %(date)s and paid %(paid)s.",
+                           partner=self.partner_id.display_name, amount=own.currency_id.format(self.amount),
+                           date=format_date(own.env, self.promise_date), paid=own.currency_id.format(self.paid_amount)),
+            user_id=collector.id,
         )
         self.partner_id.sudo()._message_log(body=self.env._(
             "Promise to pay %(amount)s by %(date)s broken.",

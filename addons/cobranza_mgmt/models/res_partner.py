@@ -2,7 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 
 from ..logic import aging
-from .cobranza_access import check_collector, is_manager
+from .cobranza_access import check_collector, check_portfolio, compute_can_act, is_manager
 from .cobranza_communication import CHANNELS
 from .cobranza_credit_profile import SEGMENT_SELECTION
 
@@ -39,6 +39,10 @@ class ResPartner(models.Model):
 
     # The Collections tab shows the credit profile of the commercial partner in the current
     # company, when the user may see it (record rules: a collector sees their portfolio).
+    cobranza_can_act = fields.Boolean(
+        string="May Act in Collections", compute="_compute_cobranza_can_act",
+        help="Whether this user may act on the customer in Collections: a manager, or the customer's collector.",
+    )
     cobranza_profile_id = fields.Many2one(
         "cobranza.credit.profile", string="Credit Profile", compute="_compute_cobranza_profile",
     )
@@ -118,6 +122,11 @@ class ResPartner(models.Model):
             partner.cobranza_broken_promise_count = broken.get(customer, 0)
             partner.cobranza_agreement_count = agreements.get(customer, 0)
 
+    @api.depends_context("uid", "allowed_company_ids")
+    @api.depends("commercial_partner_id")
+    def _compute_cobranza_can_act(self):
+        compute_can_act(self)
+
     @api.depends_context("company", "uid")
     def _compute_cobranza_profile(self):
         profiles = self.env["cobranza.credit.profile"].search([
@@ -149,6 +158,7 @@ class ResPartner(models.Model):
 
     def action_cobranza_open_profile(self):
         self.ensure_one()
+        check_portfolio(self.env, self)
         profile = self.cobranza_profile_id or self.env["cobranza.credit.profile"]._get_or_create(
             self, self.env.company,
         )
@@ -187,8 +197,9 @@ class ResPartner(models.Model):
             [("partner_id", "=", partner.id), ("company_id", "=", company.id)], order="date_maturity, id",
         )
         labels = dict(self.env["cobranza.aging.report"]._fields["bucket"]._description_selection(self.env))
+        # the aging of the statement is net: unapplied payments and credit notes pay the oldest first
         buckets = [
-            (code, labels[code], sum(items.filtered(lambda item, c=code: item.bucket == c).mapped("amount_residual")))
+            (code, labels[code], sum(items.filtered(lambda item, c=code: item.bucket == c).mapped("net_residual")))
             for code in aging.BUCKET_KEYS
         ]
         banks = company.partner_id.bank_ids.filtered(lambda bank: bank.allow_out_payment or bank.acc_number)
@@ -198,6 +209,7 @@ class ResPartner(models.Model):
             "total": sum(items.mapped("amount_residual")),
             "currency": company.currency_id,
             "buckets": buckets,
+            "overdue": sum(amount for code, _label, amount in buckets if code != aging.NOT_DUE),
             "portal_url": f"{partner.get_base_url()}/my/invoices",
             "banks": ", ".join(f"{bank.bank_id.name or ''} {bank.acc_number}".strip() for bank in banks),
         }

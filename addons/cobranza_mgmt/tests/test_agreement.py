@@ -311,6 +311,18 @@ class TestAgreementFollowUp(AgreementCommon):
         self._pay(invoice)  # paying after the breach does not revive it
         self.assertEqual(agreement.state, "broken")
 
+    def test_breach_note_in_the_collectors_language_and_number_format(self):
+        """A Spanish-speaking collector reads the call task in Spanish, with Spanish amounts."""
+        self._speak_spanish()
+        self.collector.lang = "es_ES"
+        self.env["res.lang"]._lang_get("es_ES").write({"thousands_sep": ".", "decimal_point": ","})
+        _invoice, agreement = self._past_agreement(amount=3000.0, days_ago=20)
+        self._cron()
+        note = agreement.activity_ids.note
+        self.assertIn("1.000,00", note)
+        self.assertNotIn("1,000.00", note)
+        self.assertIn("La cuota 1 de", note)
+
     def test_one_failing_agreement_does_not_stop_the_others(self):
         _invoice, good = self._past_agreement(days_ago=20)
         other_invoice = self._invoice(self.other_customer, 300.0, days_overdue=60)

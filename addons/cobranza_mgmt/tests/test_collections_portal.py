@@ -2,7 +2,7 @@ import json
 from datetime import timedelta
 
 from odoo import Command, fields, http
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from .common import DunningCommon
@@ -29,7 +29,12 @@ class TestCollectionsPortal(DunningCommon, HttpCase):
         cls.Link = cls.env["cobranza.portal.token"]
 
     def _page(self, url="/my/collections", **kwargs):
+        """The page as a browser opens it: a link's token is traded for the session on the first GET."""
         response = self.url_open(url, allow_redirects=False, **kwargs)
+        if url.startswith("/my/collections?token=") and response.status_code in (302, 303):
+            self.assertNotIn("token=", response.headers["Location"])
+            self.assertEqual(response.headers.get("Referrer-Policy"), "no-referrer")
+            response = self.url_open(response.headers["Location"], allow_redirects=False, **kwargs)
         return response, response.text
 
     def _assert_customer_page(self, text):
@@ -75,6 +80,36 @@ class TestCollectionsPortal(DunningCommon, HttpCase):
         self.assertEqual(statement.status_code, 200)
         self.assertIn(self.overdue.name, text)
         self.assertNotIn(self.theirs.name, text)
+
+    def test_the_link_is_traded_for_the_session_and_a_clean_address(self):
+        link = self.Link._issue(self.customer, self.company)
+        first = self.url_open(f"/my/collections?token={link.token}", allow_redirects=False)
+        self.assertIn(first.status_code, (302, 303))
+        self.assertTrue(first.headers["Location"].endswith("/my/collections"))
+        self.assertEqual(first.headers.get("Referrer-Policy"), "no-referrer")
+        page = self.url_open("/my/collections", allow_redirects=False)
+        self.assertEqual(page.status_code, 200)
+        self.assertEqual(page.headers.get("Referrer-Policy"), "no-referrer")
+        self._assert_customer_page(page.text)
+        self.assertNotIn(link.token, page.text, "the token is in no form, link or address of the page")
+        self.assertIn(f"<title>Account Statement · {self.customer.name}</title>", page.text)
+        self.assertIn("o_cobranza_customer", page.text)
+
+    def test_a_promised_invoice_is_marked_and_not_promised_again(self):
+        self.env["cobranza.promise"].sudo().create({
+            "partner_id": self.customer.id, "company_id": self.company.id, "move_ids": [Command.set(self.overdue.ids)],
+            "promise_date": self.today + timedelta(days=5), "amount": 700.0,
+        })
+        link = self.Link._issue(self.customer, self.company)
+        _response, text = self._page(f"/my/collections?token={link.token}")
+        self.assertIn("o_cobranza_promised", text)
+        promise_form = text.split("o_cobranza_promise_form")[1].split("</form>")[0]
+        self.assertNotIn(f'value="{self.overdue.id}"', promise_form)
+        self.assertIn(f'value="{self.not_due.id}"', promise_form)
+        self.company.cobranza_portal_promise_max_open = 5  # the invoice, not the count of promises, refuses it
+        with self.assertRaisesRegex(UserError, "You already promised to pay"):
+            self.env["cobranza.promise"]._portal_record(self.customer, self.company, self.overdue,
+                                                        self.today + timedelta(days=3), 700.0)
 
     def test_the_link_speaks_the_customers_language(self):
         self._speak_spanish(self.customer)
@@ -236,6 +271,19 @@ class TestPortalPromiseAndDispute(PortalLinkCommon):
         self.assertIn("o_cobranza_disputed", page)
         self._run()
         self.assertNotIn(self.overdue, self._comms().move_ids, "the disputed invoice left dunning")
+
+    def test_a_comment_with_markup_reaches_the_collector_as_text(self):
+        reason = self.env.ref("cobranza_mgmt.cobranza_dispute_reason_other")
+        comment = '<img src="x" onerror="alert(1)"><a href="https://evil.example">pague aquí</a>'
+        response = self._post("/my/collections/dispute", self.overdue, reason_id=reason.id, comment=comment)
+        self.assertIn(response.status_code, (302, 303), response.text[:500])
+        self.env.invalidate_all()
+        activity = self.overdue.activity_ids.filtered(lambda a: a.summary == "Dispute from the portal: resolve it")
+        self.assertNotIn("<img", activity.note)
+        self.assertNotIn("<a ", activity.note)
+        self.assertIn("&lt;img", activity.note)
+        message = self.overdue.message_ids.filtered(lambda m: "customer portal" in (m.body or ""))
+        self.assertNotIn("<img", message.body)
 
     def test_a_file_that_could_run_in_a_browser_is_kept_as_a_download(self):
         reason = self.env.ref("cobranza_mgmt.cobranza_dispute_reason_other")

@@ -279,7 +279,7 @@ class TestDeliveryNeverReplays(AgreementCommon):
         self.env["account.payment.register"].with_context(active_model="account.move", active_ids=paid.ids) \
             .create({})._create_payments()
         other_invoice = self._comms(self.other_customer, channel="email").move_ids
-        other_invoice.with_user(self.collector)._cobranza_set_dispute("Mercadería dañada")
+        other_invoice.with_user(self.manager)._cobranza_set_dispute("Mercadería dañada")
         self.Communication._dispatch_queued()
         email = self._comms(channel="email")
         self.assertEqual(email.move_ids, kept)
@@ -380,6 +380,24 @@ class TestCalmFirstDay(AgreementCommon):
         self._run()
         self.assertFalse(self.Communication.search([("company_id", "=", self.company.id)]),
                          "nothing new reached today: nothing sent")
+
+    def test_preview_counts_customers_without_a_profile_yet(self):
+        """Before the nightly refresh made their profiles, customers over the automatic-hold days are
+        still counted: the preview says what starting will do."""
+        self.company.cobranza_start_date = False
+        self.company.cobranza_auto_hold_days = 60
+        fresh = self.env["res.partner"].create({"name": "Cliente Sin Perfil S.A.", "is_company": True})
+        self._invoice(fresh, 300.0, days_overdue=90)
+        self.assertFalse(self.Profile.sudo().search([("partner_id", "=", fresh.id)]))
+        wizard = self.env["cobranza.start.wizard"].with_user(self.manager).with_company(self.company).create({})
+        self.assertEqual(wizard.hold_count, 1)
+
+    def test_a_manager_previews_only_their_companies(self):
+        other = self.env["res.company"].create({"name": "Empresa Ajena S.A.S."})
+        with self.assertRaisesRegex(AccessError, "Empresa Ajena"):
+            self.env["cobranza.start.wizard"].with_user(self.manager).with_company(self.company).create({
+                "company_id": other.id,
+            })
 
     def test_only_managers_start_collections(self):
         self.company.cobranza_start_date = False
@@ -570,9 +588,10 @@ class TestAccessMatrix(AgreementCommon):
              lambda u: profile.with_user(u).action_lift_hold()),
             ("remind customer", (DENIED, DENIED, DENIED, DENIED, ALLOWED, ALLOWED, ALLOWED),
              lambda u: profile.with_user(u).action_send_reminder_now()),
-            ("dispute invoice", (DENIED, DENIED, DENIED, ALLOWED, ALLOWED, ALLOWED, ALLOWED),
+            # a collector acts on the invoices of their own portfolio only, as on its customers
+            ("dispute invoice", (DENIED, DENIED, DENIED, DENIED, ALLOWED, ALLOWED, ALLOWED),
              lambda u: invoice.with_user(u)._cobranza_set_dispute("No reconozco")),
-            ("remind invoice", (DENIED, DENIED, DENIED, ALLOWED, ALLOWED, ALLOWED, ALLOWED),
+            ("remind invoice", (DENIED, DENIED, DENIED, DENIED, ALLOWED, ALLOWED, ALLOWED),
              lambda u: invoice.with_user(u).action_cobranza_send_reminder_now()),
             ("write dispute flag", (DENIED, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED),
              lambda u: invoice.with_user(u).write({"cobranza_is_disputed": True})),
