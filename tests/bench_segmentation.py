@@ -67,7 +67,7 @@ def clone_portfolio(cr, partner, invoice, receivable, *, partners, invoices, day
         "invoice_date_due": due, "invoice_date": f"{due} - 30", "date": f"{due} - 30",
         "amount_total": amount, "amount_total_signed": amount, "amount_residual": amount,
         "amount_residual_signed": amount, "amount_untaxed": amount, "amount_untaxed_signed": amount,
-        "payment_state": "'not_paid'", "payment_reference": "'BENCH/' || gs.n", "access_token": "md5(gs.n::text)",
+        "payment_state": "'not_paid'", "payment_reference": "'BENCH/' || gs.n", "access_token": "NULL",
     })
     cr.execute("""
         CREATE TEMP TABLE bench_moves AS

@@ -409,12 +409,11 @@ class CobranzaCreditProfile(models.Model):
                  WHERE paid_on >= %(since)s
                  GROUP BY partner_id
             ),
-            open_items AS (
+            open_items AS (  -- overdue is net: unapplied payments and credit notes pay the oldest first
                 SELECT partner_id,
-                       MAX(%(today)s - date_maturity) FILTER (WHERE date_maturity < %(today)s) AS max_overdue,
-                       SUM(amount_residual) FILTER (WHERE date_maturity < %(today)s) AS overdue
-                  FROM receivable
-                 WHERE NOT reconciled AND amount_residual > 0
+                       MAX(%(today)s - due) FILTER (WHERE due < %(today)s AND net > 0) AS max_overdue,
+                       SUM(net) FILTER (WHERE due < %(today)s AND residual > 0) AS overdue
+                  FROM (%(net_items)s) net_item
                  GROUP BY partner_id
             ),
             partners AS (
@@ -430,7 +429,7 @@ class CobranzaCreditProfile(models.Model):
             """,
             company=company.id, since=since, today=today, grace=company.cobranza_grace_days,
             partner_filter=partner_filter, receivable=receivable.RECEIVABLE_FROM,
-            is_receivable=receivable.IS_RECEIVABLE,
+            is_receivable=receivable.IS_RECEIVABLE, net_items=receivable.net_open_items(company.id, partner_ids),
         )
         self.env.cr.execute(query)
         return self.env.cr.fetchall()

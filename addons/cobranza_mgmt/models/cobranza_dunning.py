@@ -385,16 +385,18 @@ class CobranzaDunning(models.AbstractModel):
         residual = self._item_facts(all_line_ids + credit_ids)
         # The reminders link each invoice to its portal page; its token is made now, while this run
         # holds the customer, so deliveries rendering them in other workers never write the invoice.
-        for move in self.env["account.move"].browse(sorted({
-                residual[line_id]["move_id"] for line_id in all_line_ids if not residual[line_id]["token"]})):
-            move._portal_ensure_token()
+        self.env["account.move"].browse(sorted({
+            residual[line_id]["move_id"] for line_id in all_line_ids if not residual[line_id]["token"]
+        }))._cobranza_ensure_portal_tokens()
         credit_amounts = {line_id: residual[line_id]["amount_residual"] for line_id in credit_ids}
         unrated = self.env["res.currency"]._cobranza_missing_rates(
             company, self.env["res.currency"].browse({facts["currency_id"] for facts in residual.values()}), today,
         )
 
         events, vals_list = [], []
-        for partner_id in locked:
+        # Overdue is net: a customer whose unapplied payments and credit notes cover all it owes is not
+        # reminded (its items wait at their level until the payment is applied to them).
+        for partner_id in self._owing(company, locked):
             # One contact per customer: its items of every level reached, in the tone of the highest.
             reached = sorted(((Level.browse(level_id), line_ids) for level_id, line_ids in plan[partner_id].items()),
                              key=lambda item: (item[0].offset_days, item[0].id))
@@ -564,6 +566,27 @@ class CobranzaDunning(models.AbstractModel):
         return dict(result)
 
     @api.model
+    def _owing(self, company, partner_ids):
+        """Those of ``partner_ids`` that owe something net (in their order)."""
+        balances = self._net_balances(company, partner_ids)
+        return [partner_id for partner_id in partner_ids
+                if company.currency_id.compare_amounts(balances.get(partner_id, 0.0), 0) > 0]
+
+    @api.model
+    def _net_balances(self, company, partner_ids):
+        """{commercial partner id: what it owes net, all its open receivable items together}."""
+        self.env.flush_all()
+        self.env.cr.execute(SQL(
+            """
+            SELECT aml.partner_id, SUM(aml.amount_residual)
+              FROM %s
+             WHERE aml.company_id = %s AND aml.partner_id = ANY(%s) AND %s
+             GROUP BY aml.partner_id
+            """, receivable.RECEIVABLE_FROM, company.id, list(partner_ids), receivable.IS_OPEN,
+        ))
+        return {partner_id: float(amount) for partner_id, amount in self.env.cr.fetchall()}
+
+    @api.model
     def _unapplied_credits(self, company, partner_ids):
         """{commercial partner id: [ids of its posted receivable items with a negative residual]}."""
         self.env.flush_all()
@@ -652,6 +675,10 @@ class CobranzaDunning(models.AbstractModel):
         plan = self._plan(company, today, partner_ids=[partner.commercial_partner_id.id], move_ids=move_ids)
         if plan:
             communications = self._process_partners(company, today, dict(plan), manual=True)[1]
+            if not communications and not self._owing(company, [partner.commercial_partner_id.id]):
+                raise UserError(self.env._(
+                    "%(partner)s owes nothing net: its unapplied payments and credit notes cover its invoices. "
+                    "Reconcile them instead of reminding.", partner=partner.display_name))
             communications._deliver()
             return communications
         profile = self.env["cobranza.credit.profile"]._get_or_create(partner, company)
@@ -672,6 +699,7 @@ class CobranzaDunning(models.AbstractModel):
         if not level or not level.mail_template_id:
             raise UserError(self.env._("%(company)s has no dunning level with an e-mail template.",
                                        company=company.name))
+        lines.move_id._cobranza_ensure_portal_tokens()
         communication = self.env["cobranza.communication"].create({
             "partner_id": partner.id, "company_id": company.id, "level_id": level.id, "channel": "email",
             "collector_id": profile.collector_id.id, "is_manual": True, "date": today,

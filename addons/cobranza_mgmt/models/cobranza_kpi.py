@@ -51,14 +51,20 @@ class CobranzaKpi(models.AbstractModel):
                        SUM(line.early) FILTER (WHERE line.date >= %(date_from)s AND line.sale) AS discounts_granted,
                        %(bucket_sums)s
                   FROM (
+                    -- the aging at the end of the period is net: unapplied credits pay the oldest first
+                    SELECT line.*, %(net_residual)s AS closing_net
+                      FROM (
                     -- amounts as float8: summing numeric is what the pass spent most on; rounded back below
-                    SELECT aml.partner_id, aml.date, aml.balance::float8 AS balance,
+                    SELECT aml.id, aml.company_id, aml.partner_id, aml.date, %(due)s AS due,
+                           aml.balance::float8 AS balance,
                            aml.journal_id = ANY(%(sale_journals)s) AS sale,
                            CASE WHEN aml.discount_date IS NOT NULL
                                 THEN (aml.balance - aml.discount_balance)::float8 ELSE 0 END AS early,
                            %(opening_residual)s::float8 AS opening_residual,
                            %(closing_residual)s::float8 AS closing_residual,
-                           %(date_to)s - %(due)s AS age,
+                           %(closing_residual)s::float8 AS residual,
+                           -- what is left of an unapplied credit is the customer's, not overdue: it ages as current
+                           CASE WHEN %(closing_residual)s < 0 THEN 0 ELSE %(date_to)s - %(due)s END AS age,
                            aml.date <= %(opening_day)s AND %(due)s < %(opening_day)s AS overdue_at_opening
                       FROM %(receivable)s
                       %(opening_join)s
@@ -67,6 +73,7 @@ class CobranzaKpi(models.AbstractModel):
                        AND aml.date <= %(date_to)s
                        AND (NOT aml.reconciled OR aml.date >= %(date_from)s OR %(was_open)s)
                        %(partner_filter)s
+                      ) line
                   ) line
                  GROUP BY line.partner_id
               ) item
@@ -77,7 +84,8 @@ class CobranzaKpi(models.AbstractModel):
             opening_residual=opening_residual, opening_join=opening_join,
             closing_residual=closing_residual, closing_join=closing_join, was_open=was_open,
             receivable=receivable.RECEIVABLE_FROM, is_receivable=receivable.IS_RECEIVABLE, due=receivable.DUE_DATE,
-            bucket_sums=receivable.bucket_sums(SQL("line.closing_residual"), SQL("line.age")),
+            bucket_sums=receivable.bucket_sums(SQL("line.closing_net"), SQL("line.age")),
+            net_residual=receivable.NET_RESIDUAL,
             bucket_names=SQL(", ").join(SQL("item.%s", SQL.identifier(name)) for name in BUCKETS),
             partner_filter=partner_filter,
             sale_journals=self.env["account.journal"].sudo().search(

@@ -30,6 +30,45 @@ IS_OPEN_CREDIT = SQL("%s AND NOT aml.reconciled AND aml.amount_residual < 0", IS
 DUE_DATE = SQL("COALESCE(aml.date_maturity, aml.date)")
 
 
+# Overdue is net (DOMAIN.md, docs of the KPI formulas): a customer's unapplied payments and credit notes
+# pay its oldest debits first, as a collector reads an account statement. NET_RESIDUAL is an item's
+# residual after that allocation, over a derived table with the columns ``id``, ``company_id``,
+# ``partner_id``, ``due`` (due date), ``date`` and ``residual`` holding every open item of the customer:
+#   a debit:  its residual less what the credits left after paying the debits due before it;
+#   a credit: its residual plus what the debits took from it, credits taken oldest first.
+# The debits' and credits' nets add up to the customer's balance, so no total changes; what moves is
+# which bucket holds it, and overdue never exceeds the net receivable.
+_CUSTOMER = SQL("PARTITION BY company_id, partner_id")
+NET_RESIDUAL = SQL(
+    """CASE WHEN residual > 0 THEN residual - LEAST(residual, GREATEST(
+              -COALESCE(SUM(residual) FILTER (WHERE residual < 0) OVER (%(customer)s), 0)
+              - COALESCE(SUM(residual) FILTER (WHERE residual > 0) OVER (%(customer)s ORDER BY due, id
+                         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0), 0))
+            ELSE residual + LEAST(-residual, GREATEST(
+              COALESCE(SUM(residual) FILTER (WHERE residual > 0) OVER (%(customer)s), 0)
+              + COALESCE(SUM(residual) FILTER (WHERE residual < 0) OVER (%(customer)s ORDER BY date, id
+                         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0), 0))
+       END""",
+    customer=_CUSTOMER,
+)
+
+
+def net_open_items(company_id, partner_ids=None):
+    """SQL: (id, partner_id, due, residual, net) of ``company_id``'s open receivable items today, ``net``
+    being NET_RESIDUAL; ``partner_ids`` limits it to those customers."""
+    partner_filter = SQL("AND aml.partner_id = ANY(%s)", list(partner_ids)) if partner_ids is not None else SQL()
+    return SQL(
+        """
+        SELECT item.id, item.partner_id, item.due, item.residual, %(net)s AS net
+          FROM (SELECT aml.id, aml.company_id, aml.partner_id, %(due)s AS due, aml.date, aml.amount_residual AS residual
+                  FROM %(receivable)s
+                 WHERE aml.company_id = %(company)s AND %(is_open)s %(partner_filter)s) item
+        """,
+        net=NET_RESIDUAL, due=DUE_DATE, receivable=RECEIVABLE_FROM, company=company_id, is_open=IS_OPEN,
+        partner_filter=partner_filter,
+    )
+
+
 def open_debit_domain():
     """ORM domain of ``IS_OPEN_DEBIT`` on account.move.line."""
     return [

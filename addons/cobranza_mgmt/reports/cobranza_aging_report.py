@@ -53,6 +53,11 @@ class CobranzaAgingReport(models.Model):
     days_overdue = fields.Integer(readonly=True, aggregator="max")
     bucket = fields.Selection(AGING_BUCKETS, readonly=True)
     amount_residual = fields.Monetary(string="Open Amount", currency_field="company_currency_id", readonly=True)
+    net_residual = fields.Monetary(
+        string="Net Open Amount", currency_field="company_currency_id", readonly=True,
+        help="What is still owed on the item once the customer's unapplied payments and credit notes have paid "
+             "its oldest items first; the aging columns add these up.",
+    )
     amount_residual_currency = fields.Monetary(string="Open Amount in Currency", currency_field="currency_id",
                                                readonly=True)
     not_due = fields.Monetary(currency_field="company_currency_id", readonly=True)
@@ -90,18 +95,21 @@ class CobranzaAgingReport(models.Model):
         today = fields.Date.context_today(self)
         day = as_of or today
         residual, residual_currency, later, was_open = receivable.residual_as_of(day, today)
-        days = SQL("(%s::date - %s)", day, receivable.DUE_DATE)
+        # what is left of an unapplied credit is the customer's, not overdue: it shows as not due
+        days = SQL("(CASE WHEN %s < 0 THEN 0 ELSE %s::date - %s END)", residual, day, receivable.DUE_DATE)
         return SQL(
             """
             SELECT item.*, %(columns)s
               FROM (
+              SELECT item.*, %(net_residual)s AS net_residual
+                FROM (
                 SELECT aml.id, aml.id AS line_id, aml.company_id, aml.company_currency_id, aml.currency_id,
                        aml.partner_id, profile.collector_id, profile.segment, level.stage_id,
                        aml.cobranza_level_id AS level_id, aml.move_id, aml.move_name, aml.date,
-                       %(due)s AS date_maturity, %(day)s::date AS as_of,
+                       %(due)s AS date_maturity, %(due)s AS due, %(day)s::date AS as_of,
                        GREATEST(%(days)s, 0) AS days_overdue,
                        %(bucket)s AS bucket,
-                       %(residual)s AS amount_residual,
+                       %(residual)s AS amount_residual, %(residual)s AS residual,
                        %(residual_currency)s AS amount_residual_currency
                   FROM %(receivable)s
                   LEFT JOIN cobranza_credit_profile profile
@@ -109,10 +117,12 @@ class CobranzaAgingReport(models.Model):
                   LEFT JOIN cobranza_dunning_level level ON level.id = aml.cobranza_level_id
                   %(later)s
                  WHERE %(is_receivable)s AND %(was_open)s
+                ) item
+                WHERE item.amount_residual != 0
               ) item
-             WHERE item.amount_residual != 0
             """,
-            columns=receivable.bucket_columns(SQL("item.amount_residual"), SQL("item.bucket")),
+            columns=receivable.bucket_columns(SQL("item.net_residual"), SQL("item.bucket")),
+            net_residual=SQL("%s", receivable.NET_RESIDUAL),
             due=receivable.DUE_DATE, day=day, days=days, bucket=receivable.bucket_case(days),
             residual=residual, residual_currency=residual_currency, receivable=receivable.RECEIVABLE_FROM,
             later=later, is_receivable=receivable.IS_RECEIVABLE, was_open=was_open,

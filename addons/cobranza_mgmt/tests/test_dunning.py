@@ -37,6 +37,21 @@ class TestDunningRun(DunningCommon):
         lines = (first | second).line_ids.filtered(lambda line: line.account_type == "asset_receivable")
         self.assertEqual(lines.cobranza_level_id, self.level_first)
 
+    def test_each_invoice_links_to_its_portal_page_with_a_token_made_by_the_run(self):
+        """Invoices made as users make them have no portal token: the run gives them one, in one
+        statement for the batch, and the reminder links each invoice with it."""
+        invoices = [self._invoice(self.customer, 100.0 + n, days_overdue=3) for n in range(3)]
+        self.assertFalse(any(invoice.access_token for invoice in invoices))
+        self._run()
+        body = self._comms(channel="email").mail_id.body_html
+        for invoice in invoices:
+            self.assertTrue(invoice.access_token)
+            self.assertIn(f"/my/invoices/{invoice.id}?access_token={invoice.access_token}", body)
+        # a token is never replaced: the links sent before keep working
+        tokens = [invoice.access_token for invoice in invoices]
+        self.env["account.move"].browse([i.id for i in invoices])._cobranza_ensure_portal_tokens()
+        self.assertEqual([invoice.access_token for invoice in invoices], tokens)
+
     def test_reminder_lists_each_item_with_its_notice_and_the_other_open_items(self):
         reminded = self._invoice(self.customer, 300.0, days_overdue=3)
         self._run()
