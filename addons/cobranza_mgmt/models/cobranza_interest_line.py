@@ -386,23 +386,25 @@ class CobranzaInterestLine(models.Model):
 
     @api.model
     def action_bill_now(self):
-        """Button of the settings: run the billing of the last completed period now, in this request."""
+        """Button of the interest list: bill the last completed period now. The billing runs as the
+        scheduled job (in batches, committed as it goes), started here at once: a web request would
+        reach its time limit on a large portfolio."""
         check_manager(self.env)
         company = self.env.company
+        if not company.cobranza_start_date:
+            raise UserError(self.env._(
+                "Collections are not started in %(company)s: start them (Collections › Configuration › Start "
+                "Collections) before billing interest.", company=company.name))
         if not company._cobranza_charges_interest():
             raise UserError(self.env._("%(company)s charges no late-payment interest: set a rate first.",
                                        company=company.name))
         if not company.cobranza_interest_product_id:
             raise UserError(self.env._("Set the late-payment interest product in the Collections settings of "
                                        "%(company)s.", company=company.name))
-        billed = 0
-        while True:
-            handled, remaining = self.sudo()._cron_bill(companies=company)
-            billed += handled
-            if not remaining:
-                break
+        self.env.ref("cobranza_mgmt.ir_cron_interest_bill").sudo()._trigger()
         return {
             "type": "ir.actions.client", "tag": "display_notification",
             "params": {"type": "info", "sticky": False, "message": self.env._(
-                "Late-payment interest invoiced to %(count)s customers.", count=billed)},
+                "The interest of the last period is being billed in the background: its invoices appear in this "
+                "list within a few minutes.")},
         }

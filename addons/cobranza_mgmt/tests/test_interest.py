@@ -120,10 +120,22 @@ class TestLatePaymentInterest(AgreementCommon):
         self.assertEqual(taxed.line_ids.filtered(lambda line: line.display_type == "payment_term").debit, 16.02)
 
     def test_a_manager_bills_the_last_period_now(self):
+        """The button starts the billing job at once (the request does not bill); the job bills."""
+        cron = self.env.ref("cobranza_mgmt.ir_cron_interest_bill")
+        self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]).unlink()
         with freeze_time("2026-02-03"):
-            self.env["cobranza.interest.line"].with_user(self.manager).action_bill_now()
+            action = self.env["cobranza.interest.line"].with_user(self.manager).action_bill_now()
+        self.assertIn("in the background", action["params"]["message"])
+        self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]))
+        self.assertFalse(self._lines(self.invoice_a), "the request itself billed nothing")
+        self._bill("2026-02-03")
         self.assertEqual(self._lines(self.invoice_a).state, "billed")
         self.assertEqual(self.company.cobranza_interest_billed_through, date(2026, 1, 31))
+
+    def test_billing_now_before_collections_start_says_why(self):
+        self.company.cobranza_start_date = False
+        with self.assertRaisesRegex(UserError, "Collections are not started"):
+            self.env["cobranza.interest.line"].with_user(self.manager).with_company(self.company).action_bill_now()
 
     def test_one_customer_failing_does_not_stop_the_others(self):
         Line = type(self.env["cobranza.interest.line"])
