@@ -37,8 +37,15 @@ class CobranzaStartWizard(models.TransientModel):
         check_manager(self.env)
         wizards = super().create(vals_list)
         for wizard in wizards:
+            wizard._check_company_allowed()
+        for wizard in wizards:
             wizard._compute_preview()
         return wizards
+
+    def _check_company_allowed(self):
+        """A manager previews and starts collections in their own companies only."""
+        if not self.env.su and self.company_id not in self.env.user.company_ids:
+            raise AccessError(self.env._("You cannot start collections in %(company)s.", company=self.company_id.name))
 
     def _compute_preview(self):
         self.ensure_one()
@@ -51,11 +58,18 @@ class CobranzaStartWizard(models.TransientModel):
                 by_level[level_id][0].add(partner_id)
                 by_level[level_id][1] += len(line_ids)
         levels = self.env["cobranza.dunning.level"].sudo().browse(list(by_level)).sorted("offset_days")
-        profiles = self.env["cobranza.credit.profile"].sudo().search([("company_id", "=", company.id)])
+        # Every customer with open receivables counts, not only those whose profile the nightly refresh
+        # has made yet: the policy will judge them all once collections start.
+        Profile = self.env["cobranza.credit.profile"].sudo()
+        rows = Profile._behaviour_rows(company, company._cobranza_today(), None)
+        days_overdue = {row[0]: row[4] or 0 for row in rows}
+        profiles = Profile.search([("company_id", "=", company.id)])
+        held_by_hand = set(profiles.filtered(lambda p: p.hold_type == "manual").partner_id.ids)
+        partners = self.env["res.partner"].sudo().browse(sorted(set(days_overdue) | set(profiles.partner_id.ids)))
         Policy = self.env["cobranza.credit.policy"].sudo()
-        exposures = Policy._exposure(company, profiles.partner_id)
-        holds = profiles.filtered(lambda p: p.hold_type != "manual" and Policy._policy_reason(
-            company, p.partner_id, exposures.get(p.partner_id.id, 0.0), p.max_days_overdue, before_start=True))
+        exposures = Policy._exposure(company, partners)
+        holds = partners.filtered(lambda partner: partner.id not in held_by_hand and Policy._policy_reason(
+            company, partner, exposures.get(partner.id, 0.0), days_overdue.get(partner.id, 0), before_start=True))
         self.write({
             "customer_count": len(plan),
             "hold_count": len(holds),
@@ -69,8 +83,7 @@ class CobranzaStartWizard(models.TransientModel):
         """Start collections in the company (Collections Managers only)."""
         self.ensure_one()
         check_manager(self.env)
-        if self.company_id not in self.env.user.company_ids:
-            raise AccessError(self.env._("You cannot start collections in %(company)s.", company=self.company_id.name))
+        self._check_company_allowed()
         company = self.company_id.sudo()
         today = fields.Date.context_today(self)
         engine = self.env["cobranza.dunning"].sudo().with_company(company)
