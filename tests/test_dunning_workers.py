@@ -8,6 +8,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -38,8 +39,17 @@ def database_copy():
     with connection.cursor() as cursor:
         cursor.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
     yield name
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    # FORCE ends our own sessions, not an autovacuum worker (the server's own role) that a busy machine
+    # may have started on the copy: it ends by itself within moments, so the drop is tried again.
+    for attempt in range(30):
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            break
+        except psycopg2.errors.InsufficientPrivilege:
+            if attempt == 29:
+                raise
+            time.sleep(1)
     connection.close()
 
 
