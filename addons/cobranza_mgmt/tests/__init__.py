@@ -30,3 +30,5 @@ from . import test_early_payment
 from . import test_interest
 from . import test_partner_position
 from . import test_overview
+from . import test_net_overdue
+from . import test_screens

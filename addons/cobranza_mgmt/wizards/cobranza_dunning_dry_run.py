@@ -13,6 +13,15 @@ class CobranzaDunningDryRun(models.TransientModel):
     date = fields.Date(default=fields.Date.context_today, required=True)
     line_ids = fields.One2many("cobranza.dunning.dry.run.line", "wizard_id", string="Planned Reminders")
 
+    @api.model
+    def default_get(self, fields_list):
+        """The form opens on today's plan: the lines come with the defaults, before anything is saved."""
+        values = super().default_get(fields_list)
+        if "line_ids" in fields_list:
+            day = values.get("date") or fields.Date.context_today(self)
+            values["line_ids"] = [fields.Command.create(line) for line in self._plan_lines(day)]
+        return values
+
     @api.model_create_multi
     def create(self, vals_list):
         wizards = super().create(vals_list)
@@ -21,12 +30,21 @@ class CobranzaDunningDryRun(models.TransientModel):
         return wizards
 
     def _compute_plan(self):
+        """Replace the wizard's lines by the plan of its date. The lines are this user's own
+        transient records, so they are dropped as superuser: nobody needs the right to delete them."""
         self.ensure_one()
+        values = self._plan_lines(self.date)
+        self.line_ids.sudo().unlink()
+        self.line_ids = [fields.Command.create(v) for v in values]
+
+    @api.model
+    def _plan_lines(self, day):
+        """The lines of the plan for ``day``: one per customer, at its highest level."""
         company = self.env.company
         check_collector(self.env)
         engine = self.env["cobranza.dunning"].sudo().with_company(company)
-        plan = engine._plan(company, self.date)
-        waiting = engine._split_contact_window(company, self.date, plan)[1]
+        plan = engine._plan(company, day)
+        waiting = engine._split_contact_window(company, day, plan)[1]
         if not is_manager(self.env):  # a collector sees the plan of their own portfolio only
             mine = self.env["cobranza.credit.profile"].search([
                 ("company_id", "=", company.id), ("partner_id", "in", list(plan)),
@@ -42,14 +60,14 @@ class CobranzaDunningDryRun(models.TransientModel):
             values.append({
                 "partner_id": partner_id, "level_id": reached[-1].id, "invoice_count": len(items.move_id),
                 "amount": sum(items.mapped("amount_residual")),
-                "next_date": waiting.get(partner_id, self.date),
+                "next_date": waiting.get(partner_id, day),
                 "waiting": partner_id in waiting,
                 "invoices": ", ".join(f"{item.move_name} ({by_line[item.id].name})"
                                       for item in items.sorted(lambda line: (line.date_maturity, line.id))),
                 "actions": ", ".join(dict.fromkeys(label for level in reached for label in
                                                    level._actions_label().split(", ") if label)),
             })
-        self.line_ids = [fields.Command.clear()] + [fields.Command.create(v) for v in values]
+        return values
 
     def action_refresh(self):
         self._compute_plan()
