@@ -713,6 +713,13 @@ class CobranzaCommunication(models.Model):
                 "Dunning failed (%(communication)s): %(error)s", communication=communication.name, error=reason,
             ))
 
+    def _invalid_address_reason(self):
+        self.ensure_one()
+        address = self.partner_id.email
+        if not address:
+            return self.env._("%(customer)s has no e-mail address.", customer=self.partner_id.display_name)
+        return self.env._("%(address)s is not a valid e-mail address.", address=address)
+
     def _retry_at(self, reason):
         """When to send this e-mail again after a temporary failure (``reason``), or None once the
         company's hours of retries since the first failure are over."""

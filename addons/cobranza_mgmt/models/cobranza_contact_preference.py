@@ -46,6 +46,12 @@ class CobranzaCreditProfile(models.Model):
     contact_lang = fields.Selection(related="partner_id.lang", string="Language", readonly=False,
                                     help="The language of the customer's reminders, letters and portal page.")
     contact_summary = fields.Char(compute="_compute_contact_summary", string="Contact")
+    # An address that refused a reminder for good (invalid, unknown mailbox): no e-mail is sent to it
+    # again until the customer's address changes; the collector is told once.
+    email_refused = fields.Char(string="E-mail Address Refused", readonly=True, copy=False,
+                                help="This address refused a reminder for good: no reminder e-mail goes to it "
+                                     "until the customer's e-mail address is changed.")
+    email_refused_reason = fields.Char(string="Why It Refused", readonly=True, copy=False)
 
     @api.depends(*PREFERENCE_FIELDS)
     def _compute_contact_summary(self):
@@ -100,8 +106,11 @@ class CobranzaCreditProfile(models.Model):
         self.ensure_one()
         if self.contact_blocked:
             return []
+        refused = {"email"} if self._email_still_refused() else set()
         accepted = []
         for wanted in channels:
+            if wanted in refused:
+                continue
             channel = self.contact_text_channel if wanted in ("sms", "whatsapp") and self.contact_text_channel \
                 else wanted
             if channel == "agency" or not self[FORBIDDING_FIELDS[channel]]:
@@ -111,6 +120,30 @@ class CobranzaCreditProfile(models.Model):
             accepted.insert(0, "phone")
         return accepted
 
+    def _email_still_refused(self):
+        """Whether the customer's current e-mail address is the one that refused a reminder for good."""
+        self.ensure_one()
+        address = self.partner_id.email_normalized or (self.partner_id.email or "").strip().lower()
+        return bool(self.email_refused) and self.email_refused == address
+
+    def _email_refused_for_good(self, reason):
+        """A reminder e-mail was refused for good (``reason``): remember the address, so that no other
+        goes to it until it changes, and give the collector a task to correct it, once per address."""
+        for profile in self:
+            address = profile.partner_id.email_normalized or (profile.partner_id.email or "").strip().lower()
+            if profile.email_refused == address:
+                continue
+            profile.sudo().write({"email_refused": address, "email_refused_reason": reason})
+            collector = profile.collector_id or profile.company_id.partner_id.user_ids[:1] \
+                or self.env.ref("base.user_root")
+            own = profile.with_context(lang=collector.lang or self.env.lang)
+            profile.partner_id.sudo().activity_schedule(
+                "mail.mail_activity_data_todo", user_id=collector.id,
+                summary=own.env._("E-mail address refused: correct it"),
+                note=own.env._("%(address)s refused a reminder for good (%(reason)s). No reminder e-mail goes to "
+                               "it until the customer's address is corrected.", address=address or "-", reason=reason),
+            )
+
     def _check_may_contact(self, channel):
         """Refuse a contact by hand (a reminder sent now) that the customer's preferences forbid."""
         for profile in self:
@@ -118,6 +151,11 @@ class CobranzaCreditProfile(models.Model):
                 raise UserError(self.env._("%(customer)s must not be contacted: %(reason)s",
                                            customer=profile.partner_id.display_name,
                                            reason=profile.contact_blocked_reason))
+            if channel == "email" and profile._email_still_refused():
+                raise UserError(self.env._(
+                    "%(address)s refused a reminder for good (%(reason)s): correct %(customer)s's e-mail address "
+                    "first.", address=profile.email_refused, reason=profile.email_refused_reason,
+                    customer=profile.partner_id.display_name))
             if profile[FORBIDDING_FIELDS[channel]]:
                 raise UserError(self.env._(
                     "%(customer)s does not accept %(channel)s.", customer=profile.partner_id.display_name,

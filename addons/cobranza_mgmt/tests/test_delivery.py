@@ -86,6 +86,48 @@ class TestSMTPDelivery(DunningCommon):
         self.assertEqual(email.state, "sent")
         self.assertEqual(len(server.messages), 1)
 
+    def test_a_temporary_refusal_is_logged_as_the_warning_it_is(self):
+        """Odoo logs a failed send as an ERROR with a traceback; a reminder refused for now is retried,
+        so monitoring sees a warning."""
+        self._invoice(self.customer, 100.0, days_overdue=3)
+        self._run()
+        with SMTPServer(self.port) as server, \
+                self.assertLogs("odoo.addons.mail.models.mail_mail", "WARNING") as logs:
+            server.refuse_with = "451 4.3.0 Mailbox busy, try again later"
+            self._send_queue(fields.Datetime.now())
+        self.assertEqual(self._emails().state, "queued")
+        self.assertEqual([record.levelname for record in logs.records], ["WARNING"])
+        self.assertIn("it will be sent again", logs.output[0])
+        self.assertIsNone(logs.records[0].exc_info)
+
+    def test_an_address_refused_for_good_is_not_written_again_until_it_changes(self):
+        """A 550 (no such mailbox): the reminder fails, the collector is told once, the next runs send no
+        e-mail to that address (a call task instead); a corrected address gets the reminders again."""
+        invoice = self._invoice(self.customer, 100.0, days_overdue=3)
+        self._run()
+        with SMTPServer(self.port) as server:
+            server.refuse_with = "550 5.1.1 User unknown"
+            self._send_queue(fields.Datetime.now())
+        failed = self._emails()
+        self.assertEqual(failed.state, "failed")
+        self.assertIn("550", failed.failure_reason)
+        self.assertEqual(self.profile.email_refused, self.customer.email_normalized)
+        tasks = self.customer.activity_ids.filtered(lambda a: a.summary == "E-mail address refused: correct it")
+        self.assertEqual((len(tasks), tasks.user_id), (1, self.collector))
+        for day in (1, 2, 3):
+            with freeze_time(self.today + timedelta(days=day)):
+                self._run()
+        self.assertEqual(self._emails(), failed, "no new e-mail to the refused address")
+        self.assertEqual(len(self.customer.activity_ids.filtered(
+            lambda a: a.summary == "E-mail address refused: correct it")), 1, "told once")
+        self.assertTrue(self._comms(channel="phone"), "the collector calls instead")
+        self.customer.email = "tesoreria@riobravo.example.com"
+        with freeze_time(self.today + timedelta(days=14)):  # the invoice reaches the next level
+            self._run()
+        again = self._emails() - failed
+        self.assertEqual(len(again), 1)
+        self.assertIn(invoice, again.move_ids)
+
     def test_invalid_address_fails_at_once(self):
         self.customer.email = "no-es-un-correo"
         self._invoice(self.customer, 100.0, days_overdue=3)
@@ -95,10 +137,15 @@ class TestSMTPDelivery(DunningCommon):
             self._send_queue(fields.Datetime.now())
         bad, good = self._comms(channel="email"), self._comms(self.other_customer, channel="email")
         self.assertEqual(bad.state, "failed")
-        self.assertTrue(bad.failure_reason)
+        self.assertEqual(bad.failure_reason, "no-es-un-correo is not a valid e-mail address.")
         self.assertEqual(bad.delivery_attempts, 0, "an invalid address is not retried")
         self.assertEqual(good.state, "sent")
-        self.assertEqual([message["to"] for message in server.messages], [[self.other_customer.email]])
+        # the customers' reminders; the collector is also told (Odoo mails the task it is given)
+        sent_to = [message["to"] for message in server.messages]
+        self.assertIn([self.other_customer.email], sent_to)
+        self.assertEqual([to for to in sent_to if to != [self.collector.email]], [[self.other_customer.email]])
+        self.assertTrue(self.customer.activity_ids.filtered(
+            lambda activity: activity.summary == "E-mail address refused: correct it"))
 
     def test_given_up_after_the_hours_items_back_and_reminded_next_run(self):
         self.company.cobranza_retry_hours = 2
