@@ -16,7 +16,7 @@ class CobranzaImportLine(models.Model):
 
     _name = "cobranza.import.line"
     _description = "Bank Collection Import Line"
-    _order = "batch_id desc, row"
+    _order = "batch_id desc, review_rank, row"
     _check_company_auto = True
 
     batch_id = fields.Many2one("cobranza.import.batch", required=True, ondelete="cascade", index=True, readonly=True)
@@ -35,6 +35,9 @@ class CobranzaImportLine(models.Model):
          ("posted", "Posted")],
         required=True, default="unmatched", readonly=True, index=True,
     )
+    # The preview lists first what needs the user (errors, then payments matched to nothing), then
+    # duplicates, what was matched and what was posted; each group in the file's order.
+    review_rank = fields.Integer(compute="_compute_review_rank", store=True)
     rule = fields.Selection(
         [("number", "Invoice number"), ("payment_ref", "Payment reference"),
          ("tax_amount", "Tax ID and exact residual"), ("tax_total", "Tax ID and total due"),
@@ -67,6 +70,12 @@ class CobranzaImportLine(models.Model):
              WHERE state = 'posted' AND bank_ref IS NOT NULL
             """
         ))
+
+    @api.depends("state")
+    def _compute_review_rank(self):
+        ranks = {"error": 0, "unmatched": 1, "duplicate": 2, "matched": 3, "posted": 4}
+        for line in self:
+            line.review_rank = ranks.get(line.state, 5)
 
     @api.depends("batch_id.name", "row")
     def _compute_display_name(self):

@@ -397,6 +397,12 @@ class TestFooterRows(ImportCommon):
         self.assertEqual((batch.line_count, batch.amount_read), (2, 350.0))
         self.assertEqual(batch.matched_count, 2)
 
+    def test_the_preview_lists_first_what_needs_the_user(self):
+        invoice = self._invoice(self.customer, 100.0, 5)
+        batch = self._import([self._row(100.0, invoice.name), self._row(55.0, "NADIE"), self._row("diez", "X")])
+        self.assertEqual(batch.line_ids.mapped("state"), ["error", "unmatched", "matched"])
+        self.assertEqual(batch.line_ids.mapped("row"), [4, 3, 2])
+
     def test_footer_rows_cannot_be_negative(self):
         with self.assertRaisesRegex(ValidationError, "footer rows"):
             self.csv_profile.footer_rows = -1

@@ -101,6 +101,20 @@ class TestScreens(HttpCase):
             self._assert_clean(walker)
             self.assertTrue(walker.pressed, f"{login}: no Collections button on the invoice or customer form")
 
+    def test_worklist_reads_the_customer_first_at_1440_px(self):
+        """At 1440 px the worklist shows a long customer name whole; the row's buttons are icons."""
+        customer = self.env["res.partner"].create({
+            "name": "Distribuidora Internacional de Ferretería y Materiales S.A.S.", "is_company": True,
+        })
+        invoice = self.invoices[0].copy({"partner_id": customer.id, "invoice_date": self.invoices[0].invoice_date,
+                                         "invoice_date_due": self.invoices[0].invoice_date_due})
+        invoice.action_post()
+        profile = self.env["cobranza.credit.profile"]._get_or_create(customer, self.company)
+        profile.sudo().collector_id = self.collector
+        profile._refresh_behaviour(partners=customer)
+        self.browser_size = "1440x900"
+        self.start_tour("/odoo/collections-worklist", "cobranza_mgmt_worklist_width_tour", login="screens_collector")
+
     def _settings_save(self, client, values):
         """Collections › Configuration › Settings as the client saves it: onchange, web_save, Save."""
         action = client.load_action(self.env.ref("cobranza_mgmt.cobranza_settings_action").id)

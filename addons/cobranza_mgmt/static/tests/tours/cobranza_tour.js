@@ -264,3 +264,27 @@ registry.category("web_tour.tours").add("cobranza_mgmt_overview_tour", {
         ];
     },
 });
+
+registry.category("web_tour.tours").add("cobranza_mgmt_worklist_width_tour", {
+    url: "/odoo/collections-worklist",
+    steps: () => [
+        {
+            content: "The worklist shows the customer with the long name",
+            trigger: '.o_data_row td[name="partner_id"]:contains("Distribuidora Internacional de Ferretería")',
+            run() {
+                // A collector reads the customer first: the name is whole, not cut to a few letters,
+                // and the row's action buttons take less room than it.
+                const cell = this.anchor;
+                if (cell.scrollWidth > cell.clientWidth + 1) {
+                    throw new Error(`customer name cut: ${cell.clientWidth}px shown of ${cell.scrollWidth}px`);
+                }
+                const row = cell.closest(".o_data_row");
+                const buttons = [...row.querySelectorAll("td.o_list_button")]
+                    .reduce((width, td) => width + td.getBoundingClientRect().width, 0);
+                if (buttons > cell.getBoundingClientRect().width) {
+                    throw new Error(`buttons ${buttons}px wider than the customer ${cell.clientWidth}px`);
+                }
+            },
+        },
+    ],
+});
