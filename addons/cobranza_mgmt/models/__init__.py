@@ -30,3 +30,4 @@ from . import account_partial_reconcile
 from . import mail_mail
 from . import cobranza_interest_line
 from . import cobranza_overview
+from . import ir_module_module

@@ -1,3 +1,5 @@
+import json
+
 from odoo import api, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
@@ -6,7 +8,7 @@ from . import cobranza_receivable as receivable
 from .cobranza_access import is_manager
 
 HOLD_TYPES = [("manual", "Manual"), ("policy", "Credit Policy"), ("dunning", "Dunning Level")]
-HOLD_FIELDS = ("is_on_hold", "hold_type", "hold_reason", "hold_user_id", "hold_date")
+HOLD_FIELDS = ("is_on_hold", "hold_type", "hold_reason", "hold_cause", "hold_user_id", "hold_date")
 HOLD_PAGE = 1000
 
 
@@ -115,9 +117,9 @@ class CobranzaCreditPolicy(models.AbstractModel):
     # ------------------------------------------------------------------ the decision
 
     @api.model
-    def _policy_reason(self, company, partner, exposure, days_overdue, *, holding=True, before_start=False,
-                       limit=None):
-        """Why the company's policy holds ``partner`` now (in the current language), or ''.
+    def _policy_cause(self, company, partner, exposure, days_overdue, *, holding=True, before_start=False,
+                      limit=None):
+        """Why the company's policy holds ``partner`` now, as values (``_hold_text`` words them), or None.
 
         :param limit: ``partner``'s credit limit in ``company``, when the caller read those of many at once
         :param holding: the reason to hold the customer; False: the reason to refuse one more document
@@ -125,23 +127,35 @@ class CobranzaCreditPolicy(models.AbstractModel):
         :param before_start: what the policy would say once collections start (the start wizard's preview)
         """
         if not company.cobranza_start_date and not before_start:
-            return ""  # the policy acts once a manager started collections in the company
-        currency = company.currency_id
+            return None  # the policy acts once a manager started collections in the company
         if company.cobranza_auto_hold_days and days_overdue > company.cobranza_auto_hold_days:
-            return self.env._(
-                "An invoice is %(days)s days overdue (policy: hold after %(limit)s days).",
-                days=days_overdue, limit=company.cobranza_auto_hold_days,
-            )
+            return {"code": "days_overdue", "days": days_overdue, "limit": company.cobranza_auto_hold_days}
         if not company.account_use_credit_limit or (holding and not company.cobranza_auto_hold_over_limit):
-            return ""
+            return None
         if limit is None:
             limit = partner.with_company(company).credit_limit
-        if limit and currency.compare_amounts(exposure, limit) > 0:
-            return self.env._(
-                "Exposure %(exposure)s exceeds the credit limit %(limit)s.",
-                exposure=currency.format(exposure), limit=currency.format(limit),
-            )
-        return ""
+        if limit and company.currency_id.compare_amounts(exposure, limit) > 0:
+            return {"code": "over_limit", "exposure": company.currency_id.round(exposure), "limit": limit}
+        return None
+
+    @api.model
+    def _policy_reason(self, company, partner, exposure, days_overdue, **options):
+        """``_policy_cause`` worded in the current language, or ''."""
+        cause = self._policy_cause(company, partner, exposure, days_overdue, **options)
+        return self._hold_text(cause, company) if cause else ""
+
+    @api.model
+    def _hold_text(self, cause, company):
+        """An automatic hold's cause (``_policy_cause``, or a dunning level reached) in the current language."""
+        currency = company.currency_id
+        if cause["code"] == "days_overdue":
+            return self.env._("An invoice is %(days)s days overdue (policy: hold after %(limit)s days).",
+                              days=cause["days"], limit=cause["limit"])
+        if cause["code"] == "over_limit":
+            return self.env._("Exposure %(exposure)s exceeds the credit limit %(limit)s.",
+                              exposure=currency.format(cause["exposure"]), limit=currency.format(cause["limit"]))
+        level = self.env["cobranza.dunning.level"].sudo().browse(cause["level_id"]).exists()
+        return self.env._("Dunning level %(level)s reached.", level=level.name or "?")
 
     @api.model
     def _problems(self, company, partners, extra_amounts=None):
@@ -158,11 +172,16 @@ class CobranzaCreditPolicy(models.AbstractModel):
         figures = self._live_figures(company, partners)
         exposures = self._exposure(company, partners, figures)
         currency = company.currency_id
+        on_hold = [partner_id for partner_id, figure in figures.items() if figure[3] is not None]
+        # the holds' reasons in the reader's language (one query, only when someone is on hold)
+        held = {profile.partner_id.id: profile.hold_reason_text for profile in self.env["cobranza.credit.profile"]
+                .sudo().search([("company_id", "=", company.id), ("partner_id", "in", on_hold)])} if on_hold else {}
         problems = {}
         for partner in partners:
             exposure = exposures.get(partner.id, 0.0) + extra_amounts.get(partner.id, 0.0)
             _open, _draft, days_overdue, hold_reason = figures.get(partner.id, (0.0, 0.0, 0, None))
             if hold_reason is not None:
+                hold_reason = held.get(partner.id, hold_reason)
                 problems[partner.id] = self.env._(
                     "%(partner)s is on credit hold (%(reason)s); exposure %(exposure)s.",
                     partner=partner.name, reason=hold_reason, exposure=currency.format(exposure),
@@ -234,14 +253,15 @@ class CobranzaCreditPolicy(models.AbstractModel):
             return
         if isinstance(reasons, str):
             reasons = dict.fromkeys(profiles.ids, reasons)
+        causes, reasons = self._worded(profiles, reasons)
         self.env.flush_all()
         self.env.cr.execute_values("""
             UPDATE cobranza_credit_profile p
-               SET is_on_hold = true, hold_type = v.kind, hold_reason = v.reason, hold_user_id = v.uid,
-                   hold_date = now() at time zone 'UTC', write_date = now() at time zone 'UTC'
-              FROM (VALUES %s) AS v(id, kind, reason, uid) WHERE p.id = v.id
-        """, [(profile.id, hold_type, reasons[profile.id], user.id if user else None) for profile in profiles],
-            template="(%s, %s, %s, %s::int)", page_size=HOLD_PAGE)
+               SET is_on_hold = true, hold_type = v.kind, hold_reason = v.reason, hold_cause = v.cause,
+                   hold_user_id = v.uid, hold_date = now() at time zone 'UTC', write_date = now() at time zone 'UTC'
+              FROM (VALUES %s) AS v(id, kind, reason, cause, uid) WHERE p.id = v.id
+        """, [(profile.id, hold_type, reasons[profile.id], causes.get(profile.id), user.id if user else None)
+              for profile in profiles], template="(%s, %s, %s, %s::jsonb, %s::int)", page_size=HOLD_PAGE)
         profiles.invalidate_recordset(list(HOLD_FIELDS))
         if not log:
             return
@@ -249,20 +269,40 @@ class CobranzaCreditPolicy(models.AbstractModel):
             logs = {profile.partner_id.id: self.env._("Credit hold set by %(user)s: %(reason)s",
                                                       user=(user or self.env.user).name, reason=reasons[profile.id])
                     for profile in profiles}
-        else:
-            logs = {profile.partner_id.id: self.env._("Credit hold set automatically: %(reason)s",
-                                                      reason=reasons[profile.id]) for profile in profiles}
+        else:  # in the language the reason was worded in
+            envs = self._hold_envs(profiles)
+            logs = {profile.partner_id.id: envs[profile.id].env._("Credit hold set automatically: %(reason)s",
+                                                                  reason=reasons[profile.id]) for profile in profiles}
         self.env["res.partner"].browse(list(logs)).sudo()._message_log_batch(bodies=logs)
 
     @api.model
+    def _worded(self, profiles, reasons):
+        """({profile id: cause as JSON}, {profile id: text}) from ``reasons`` ({profile id: text, or an
+        automatic hold's cause}): a cause is kept as values and worded in the language its profile's
+        holds are written in (``_hold_envs``), for the chatter and whoever reads the stored text."""
+        envs = self._hold_envs(profiles.filtered(lambda profile: isinstance(reasons[profile.id], dict)))
+        causes, texts = {}, {}
+        for profile in profiles:
+            reason = reasons[profile.id]
+            if isinstance(reason, dict):
+                causes[profile.id] = json.dumps(reason)
+                texts[profile.id] = envs[profile.id]._hold_text(reason, profile.company_id)
+            else:
+                texts[profile.id] = reason
+        return causes, texts
+
+    @api.model
     def _set_reason(self, reasons):
-        """Update the reason of policy holds whose cause changed ({profile id: text})."""
+        """Update the cause of policy holds whose cause changed ({profile id: cause})."""
         if reasons:
+            profiles = self.env["cobranza.credit.profile"].sudo().browse(list(reasons))
+            causes, texts = self._worded(profiles, reasons)
             self.env.cr.execute_values("""
-                UPDATE cobranza_credit_profile p SET hold_reason = v.reason FROM (VALUES %s) AS v(id, reason)
-                 WHERE p.id = v.id
-            """, list(reasons.items()), page_size=HOLD_PAGE)
-            self.env["cobranza.credit.profile"].browse(list(reasons)).invalidate_recordset(["hold_reason"])
+                UPDATE cobranza_credit_profile p SET hold_reason = v.reason, hold_cause = v.cause
+                  FROM (VALUES %s) AS v(id, reason, cause) WHERE p.id = v.id
+            """, [(profile_id, texts[profile_id], causes.get(profile_id)) for profile_id in reasons],
+                template="(%s, %s, %s::jsonb)", page_size=HOLD_PAGE)
+            profiles.invalidate_recordset(["hold_reason", "hold_cause"])
 
     @api.model
     def _lift_hold(self, profiles, notes):
@@ -275,7 +315,7 @@ class CobranzaCreditPolicy(models.AbstractModel):
         self.env.flush_all()
         self.env.cr.execute(SQL(
             """UPDATE cobranza_credit_profile
-                  SET is_on_hold = false, hold_type = NULL, hold_reason = NULL, hold_user_id = NULL,
+                  SET is_on_hold = false, hold_type = NULL, hold_reason = NULL, hold_cause = NULL, hold_user_id = NULL,
                       hold_date = NULL, write_date = now() at time zone 'UTC'
                 WHERE id = ANY(%s)""", profiles.ids,
         ))
@@ -306,10 +346,8 @@ class CobranzaCreditPolicy(models.AbstractModel):
     def _hold_for_dunning(self, profiles, level):
         """A dunning level that holds was reached by these customers' items."""
         profiles = profiles.sudo().filtered(lambda profile: not profile.is_on_hold)
-        reasons = {}
-        for profile_id, own in self._hold_envs(profiles).items():
-            reasons[profile_id] = own.env._("Dunning level %(level)s reached.", level=level.with_env(own.env).name)
-        self._set_hold(profiles, "dunning", reasons, log=False)
+        cause = {"code": "dunning_level", "level_id": level.id}
+        self._set_hold(profiles, "dunning", {profile.id: cause for profile in profiles}, log=False)
 
     @api.model
     def _apply_policy(self, profiles):
@@ -335,11 +373,11 @@ class CobranzaCreditPolicy(models.AbstractModel):
                     if profile.max_days_overdue <= 0:
                         lifted[profile.id] = own.env._("Dunning credit hold lifted: nothing is overdue.")
                     continue
-                reason = own._policy_reason(company, profile.partner_id, exposures.get(profile.partner_id.id, 0.0),
-                                            profile.max_days_overdue, limit=limits.get(profile.partner_id.id, 0.0))
+                reason = own._policy_cause(company, profile.partner_id, exposures.get(profile.partner_id.id, 0.0),
+                                           profile.max_days_overdue, limit=limits.get(profile.partner_id.id, 0.0))
                 if reason and not profile.is_on_hold:
                     held[profile.id] = reason
-                elif reason and profile.hold_reason != reason:
+                elif reason and profile.hold_cause != reason:
                     reasons[profile.id] = reason
                 elif not reason and profile.is_on_hold:
                     lifted[profile.id] = own.env._("Automatic credit hold lifted: its cause is gone.")

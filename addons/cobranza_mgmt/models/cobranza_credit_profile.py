@@ -55,7 +55,15 @@ class CobranzaCreditProfile(models.Model):
         help="Manual holds stay until a Collections Manager lifts them; credit policy and dunning holds also "
              "lift by themselves once their cause is gone (nothing overdue any more, for a dunning hold).",
     )
-    hold_reason = fields.Text(readonly=True)
+    hold_reason = fields.Text(
+        string="Hold Reason (as written)", readonly=True,
+        help="A manual hold's reason as its author wrote it; for an automatic hold, its reason as it read in "
+             "the company's language when set.",
+    )
+    # An automatic hold's cause as values ({"code": "days_overdue", "days": 75, "limit": 60}, ...): its reason
+    # is worded from them in the reader's language (``cobranza.credit.policy._hold_text``).
+    hold_cause = fields.Json(readonly=True, copy=False)
+    hold_reason_text = fields.Text(string="Hold Reason", compute="_compute_hold_reason_text")
     hold_user_id = fields.Many2one("res.users", string="Held By", readonly=True)
     hold_date = fields.Datetime(string="Held On", readonly=True)
 
@@ -370,6 +378,14 @@ class CobranzaCreditProfile(models.Model):
         if missing:
             profiles |= self.sudo().create([{"partner_id": p.id, "company_id": company.id} for p in missing])
         return profiles
+
+    @api.depends("hold_reason", "hold_cause")
+    @api.depends_context("lang")
+    def _compute_hold_reason_text(self):
+        Policy = self.env["cobranza.credit.policy"]
+        for profile in self:
+            profile.hold_reason_text = Policy._hold_text(profile.hold_cause, profile.company_id) \
+                if profile.hold_cause else profile.hold_reason
 
     @api.model
     def _behaviour_rows(self, company, today, partner_ids=None):

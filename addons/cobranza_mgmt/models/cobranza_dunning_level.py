@@ -26,6 +26,11 @@ class CobranzaDunningLevel(models.Model):
     _check_company_auto = True
 
     name = fields.Char(required=True, translate=True)
+    source_level_id = fields.Many2one(
+        "cobranza.dunning.level", string="Copied From", readonly=True, copy=False, index="btree_not_null",
+        help="The default level this one was copied from for its company: a language loaded later gives it "
+             "the default's words, unless they were changed.",
+    )
     offset_days = fields.Integer(
         string="Days From Due Date", required=True,
         help="Days after the due date when the level applies; negative for a reminder before it.",

@@ -245,8 +245,13 @@ class ResCompany(models.Model):
                 values = ladder.copy_data({"company_id": company.id})[0]
                 values["level_ids"] = [Command.create(level.copy_data({
                     "company_id": company.id, "agency_partner_id": False, "agency_handover": False,
+                    "source_level_id": level.id,
                 })[0]) for level in ladder.level_ids]
-                ladders.create(values)
+                copy = ladders.create(values)
+                # copy_data gives the current language only: the copies speak every language the defaults do
+                ladder.copy_translations(copy, excluded=("level_ids",))
+                for level in copy.level_ids:
+                    level.source_level_id.copy_translations(level)
 
     def _cobranza_today(self):
         """The company's today: the day in its own timezone (its partner's), for every scheduled

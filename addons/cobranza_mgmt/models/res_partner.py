@@ -141,7 +141,7 @@ class ResPartner(models.Model):
             partner.cobranza_segment = profile.segment
             partner.cobranza_risk_score = profile.risk_score
             partner.cobranza_is_on_hold = profile.is_on_hold
-            partner.cobranza_hold_reason = profile.hold_reason
+            partner.cobranza_hold_reason = profile.hold_reason_text
             partner.cobranza_exposure = profile.exposure
             partner.cobranza_available_credit = profile.available_credit
             partner.cobranza_overdue_amount = profile.overdue_amount

@@ -36,20 +36,33 @@ class TestDeferredRefresh(DunningCommon):
         self._refresh_dirty()
         self.assertRecordValues(self.profile, [{"is_on_hold": False, "hold_type": False}])
 
-    def test_one_refresh_batch_costs_the_same_for_one_or_many_customers(self):
-        customers = self.env["res.partner"].create([{"name": f"Cliente {n}", "is_company": True} for n in range(20)])
-        for customer in customers:
-            self._invoice(customer, 100.0, days_overdue=5)
+    def _refresh_cost(self):
+        """The queries of one run of the deferred refresh (whatever they are: the test compares runs)."""
         self.env.flush_all()
-        with self.assertQueryCount(26):  # their profiles made too
-            self.env["cobranza.profile.refresh"].sudo()._cron_refresh()
-        self.assertEqual(len(self.Profile.sudo().search([("partner_id", "in", customers.ids)])), 20)
-        for changed in (customers[:1], customers):  # one customer, then twenty: the same statements
+        start = self.env.cr.sql_log_count
+        self.env["cobranza.profile.refresh"].sudo()._cron_refresh()
+        return self.env.cr.sql_log_count - start
+
+    def test_one_refresh_batch_costs_the_same_for_one_or_many_customers(self):
+        """New customers (their profiles made too), then customers whose invoices changed: one customer
+        costs the statements twenty do."""
+        self._invoice(self.env["res.partner"].create({"name": "Cliente de prueba", "is_company": True}), 10.0, 5)
+        self._refresh_cost()  # a first run reads what every later one finds cached
+        costs = {}
+        for count in (1, 20):
+            customers = self.env["res.partner"].create([{"name": f"Cliente {count}-{n}", "is_company": True}
+                                                        for n in range(count)])
+            for customer in customers:
+                self._invoice(customer, 100.0, days_overdue=5)
+            costs[count] = self._refresh_cost()
+            self.assertEqual(len(self.Profile.sudo().search([("partner_id", "in", customers.ids)])), count)
+        self.assertEqual(costs[1], costs[20], "new customers")
+        changed_costs = {}
+        for changed in (customers[:1], customers):  # one customer, then twenty
             for customer in changed:
                 self._invoice(customer, 100.0, days_overdue=5)
-            self.env.flush_all()
-            with self.assertQueryCount(13):
-                self.env["cobranza.profile.refresh"].sudo()._cron_refresh()
+            changed_costs[len(changed)] = self._refresh_cost()
+        self.assertEqual(changed_costs[1], changed_costs[20], "changed customers")
         self.assertEqual(self.Profile.sudo().search([("partner_id", "=", customers[-1].id)]).overdue_amount, 200.0)
 
 
@@ -128,6 +141,45 @@ class TestCustomerLanguage(DunningCommon):
         self._run_cron()  # the nightly refresh: the policy holds it again, in the collector's words
         self.assertEqual(self.profile.hold_type, "policy")
         self.assertIn("días vencida", self.profile.hold_reason)
+
+
+    def test_hold_reason_reads_in_the_readers_language(self):
+        """The cause is kept as values: an English reader and a Spanish one each read the same hold in
+        their language, the level's name included (the company's levels speak Spanish too)."""
+        self.level_first.set_credit_hold = True
+        self._invoice(self.customer, 100.0, days_overdue=3)
+        self._run(deliver=False)
+        english = self.profile.with_context(lang="en_US").hold_reason_text
+        spanish = self.profile.with_context(lang="es_ES").hold_reason_text
+        self.assertEqual(english, f"Dunning level {self.level_first.with_context(lang='en_US').name} reached.")
+        self.assertIn("Se alcanzó el nivel de reclamación", spanish)
+        self.assertIn(self.level_first.with_context(lang="es_ES").name, spanish)
+        self.assertNotEqual(self.level_first.with_context(lang="es_ES").name,
+                            self.level_first.with_context(lang="en_US").name, "the copied level speaks Spanish")
+        partner = self.customer.with_context(lang="es_ES").with_company(self.company)
+        self.assertEqual(partner.cobranza_hold_reason, spanish)
+
+
+@tagged("post_install", "-at_install")
+class TestLevelCopiesLearnLanguagesLoadedLater(ReportingCommon):
+
+    def test_a_company_made_before_spanish_gets_spanish_level_names_when_it_is_loaded(self):
+        Level = self.env["cobranza.dunning.level"].sudo()
+        main_levels = Level.search([("company_id", "=", self.env.ref("base.main_company").id)])
+        # as in a database where Spanish is not loaded yet: the copies hold English only
+        self.env.cr.execute("UPDATE cobranza_dunning_level SET name = jsonb_build_object('en_US', name->>'en_US') "
+                            "WHERE company_id = %s", [self.company.id])
+        self.env["cobranza.dunning.level"].invalidate_model(["name"])
+        copies = Level.search([("company_id", "=", self.company.id)])
+        self.assertTrue(copies.source_level_id and copies.source_level_id <= main_levels)
+        renamed = copies[0]
+        renamed.with_context(lang="en_US").name = "Our own first letter"
+        self._speak_spanish()
+        for copy in copies - renamed:
+            spanish = copy.source_level_id.with_context(lang="es_ES").name
+            self.assertEqual(copy.with_context(lang="es_ES").name, spanish)
+            self.assertNotEqual(spanish, copy.source_level_id.with_context(lang="en_US").name)
+        self.assertEqual(renamed.with_context(lang="es_ES").name, "Our own first letter", "a renamed level is its own")
 
 
 @tagged("post_install", "-at_install")
