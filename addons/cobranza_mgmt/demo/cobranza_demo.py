@@ -5,6 +5,7 @@ lists invoices by their due date relative to today and how they were paid, so th
 fresh demo database always has open items in every aging bucket and a payment
 history that tells the customers apart.
 """
+from collections import defaultdict
 from datetime import timedelta
 
 from odoo import Command, api, fields, models
@@ -28,7 +29,9 @@ PROFILES = {
         (-220, 30, 1800.0, ("paid", 9)),
         (-160, 30, 2100.0, ("paid", 8)),
         (-100, 30, 1600.0, ("paid", 12)),
+        (-75, 30, 1200.0, ("paid", 30)),  # overdue when the previous 30 days began, paid within them
         (-55, 30, 1900.0, ("paid", 5)),
+        (-45, 30, 1100.0, ("paid", 20)),  # overdue when the last 30 days began, paid within them
         (-12, 30, 2300.0, ("partial", 0.4, 2)),
         (10, 30, 1400.0, None),
     ],
@@ -178,11 +181,27 @@ class CobranzaDemo(models.AbstractModel):
                 "journal_id": bank_journal.id,
                 "amount": move.currency_id.round(move.amount_total * share),
             })._create_payments()
+        self._demo_collector(company)
+
+    @api.model
+    def _demo_collector(self, company):
+        """The demo collector, given the late and chronic payers as portfolio (before anything is made for
+        them: their reminders, tasks and agreements are the collector's, as in a real database)."""
+        env = self.with_company(company).env
+        collector = env.ref("cobranza_mgmt.user_cobranza_collector_demo", raise_if_not_found=False)
+        partners = [env.ref(f"cobranza_mgmt.res_partner_{key}_demo", raise_if_not_found=False)
+                    for key, profile in CUSTOMERS.items() if profile in ("late", "chronic")]
+        if collector and all(partners):
+            env["cobranza.credit.profile"].sudo()._get_or_create(
+                env["res.partner"].union(*partners), company).collector_id = collector
+        return collector
 
     @api.model
     def _load_demo_agreements(self):
-        """A proposed and an active payment agreement for two chronic debtors, and today's KPI snapshot."""
+        """A proposed and an active payment agreement for two chronic debtors, made by their collector,
+        and today's KPI snapshot."""
         company = self.env.ref("base.main_company")
+        collector = self._demo_collector(company)
         env = self.with_company(company).env
         today = fields.Date.context_today(self)
         for key, propose_only in (("imprenta_gutenberg", True), ("gimnasio_fuerza_total", False)):
@@ -203,6 +222,8 @@ class CobranzaDemo(models.AbstractModel):
                 "frequency": "monthly", "first_due_date": today + timedelta(days=15),
             })
             agreement = env["cobranza.agreement"].browse(wizard.action_confirm()["res_id"])
+            if collector:
+                agreement.user_id = collector
             agreement.action_propose()
             if not propose_only:
                 agreement.action_activate()
@@ -216,15 +237,11 @@ class CobranzaDemo(models.AbstractModel):
         company = self.env.ref("base.main_company")
         env = self.with_company(company).env
         today = fields.Date.context_today(self)
-        collector = env.ref("cobranza_mgmt.user_cobranza_collector_demo", raise_if_not_found=False)
+        self._demo_collector(company)
         partners = {key: env.ref(f"cobranza_mgmt.res_partner_{key}_demo", raise_if_not_found=False)
                     for key in CUSTOMERS}
         if not all(partners.values()):
             return
-        Profile = env["cobranza.credit.profile"].sudo()
-        if collector:
-            portfolio = [partners[key] for key, profile in CUSTOMERS.items() if profile in ("late", "chronic")]
-            Profile._get_or_create(env["res.partner"].union(*portfolio), company).collector_id = collector
         invoices = env["account.move"].search([
             ("partner_id", "in", [partner.id for partner in partners.values()]), ("company_id", "=", company.id),
             ("move_type", "=", "out_invoice"), ("state", "=", "posted"),
@@ -234,7 +251,8 @@ class CobranzaDemo(models.AbstractModel):
             ("offset_days", ">", 0),
         ])
         profile_of = {partners[key]: profile for key, profile in CUSTOMERS.items()}
-        reminders, promises = [], []
+        due_reminders = defaultdict(lambda: defaultdict(list))  # customer -> day -> [(level, item)]
+        promises = []
         for invoice in invoices:
             receivable = invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
             paid_on = max(receivable.matched_credit_ids.mapped("max_date"), default=None)
@@ -242,11 +260,7 @@ class CobranzaDemo(models.AbstractModel):
             for level in levels:
                 sent_on = invoice.invoice_date_due + timedelta(days=level.offset_days)
                 if sent_on <= min(late_until, today - timedelta(days=1)) and not invoice.cobranza_is_disputed:
-                    reminders.append({
-                        "partner_id": invoice.partner_id.id, "company_id": company.id, "level_id": level.id,
-                        "channel": "email", "date": sent_on, "state": "sent",
-                        "line_ids": [Command.set(receivable.ids)],
-                    })
+                    due_reminders[invoice.partner_id][sent_on].append((level, receivable))
             profile = profile_of.get(invoice.partner_id)
             due = invoice.invoice_date_due
             if profile == "late" and paid_on and paid_on > due:  # promised a few days after due, and kept
@@ -257,7 +271,14 @@ class CobranzaDemo(models.AbstractModel):
                 promises.append({"partner_id": invoice.partner_id.id, "company_id": company.id,
                                  "move_ids": [Command.set(invoice.ids)], "amount": invoice.amount_residual,
                                  "promise_date": due + timedelta(days=20), "state": "broken"})
+        reminders = self._demo_reminders(company, due_reminders)
         env["cobranza.communication"].sudo().create(reminders)
+        # each item stands at the level of the last reminder that listed it, as the run would have left it
+        reached = {}
+        for reminder in reminders:  # in date order per customer
+            for line_id in reminder["line_ids"][0][2]:
+                reached[line_id] = (line_id, reminder["level_id"], reminder["date"])
+        env["cobranza.dunning"].sudo()._advance_many(list(reached.values()))
         env["cobranza.promise"].sudo().create(promises)
         self._load_demo_past_agreements(company, partners, today)
         Snapshot = env["cobranza.kpi.snapshot"].sudo()
@@ -265,6 +286,31 @@ class CobranzaDemo(models.AbstractModel):
         for _month in range(12):
             Snapshot._take(companies=company, day=month_end)
             month_end = month_end.replace(day=1) - timedelta(days=1)
+
+    @api.model
+    def _demo_reminders(self, company, due_reminders):
+        """The reminders the daily run would have sent for what reached a level on each day: one per customer
+        and day, in the tone of the highest level, none within the days between reminders (what reached a
+        level meanwhile goes with the next one, unless urgent), and none after the agency hand-over."""
+        interval = timedelta(days=company.cobranza_contact_interval_days)
+        reminders = []
+        for partner, by_day in due_reminders.items():
+            last, waiting = None, []
+            for day in sorted(by_day):
+                reached = waiting + by_day[day]
+                urgent = any(level.is_urgent for level, _item in by_day[day])
+                if last and day - last < interval and not urgent:
+                    waiting = reached
+                    continue
+                top = max((level for level, _item in reached), key=lambda level: level.offset_days)
+                items = self.env["account.move.line"].union(*(item for _level, item in reached))
+                reminders.append({"partner_id": partner.id, "company_id": company.id, "level_id": top.id,
+                                  "channel": "email", "date": day, "state": "sent",
+                                  "line_ids": [Command.set(items.ids)]})
+                last, waiting = day, []
+                if top.stage_id.stage_type == "agency":
+                    break  # the agency collects from here on: Collections writes no more (as the run does)
+        return reminders
 
     @api.model
     def _load_demo_past_agreements(self, company, partners, today):

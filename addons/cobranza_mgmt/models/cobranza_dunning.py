@@ -98,6 +98,14 @@ class CobranzaDunning(models.AbstractModel):
                      WHERE company_id = %(company)s AND (is_dunning_excluded OR contact_blocked)
                        AND partner_id IS NOT NULL
                )
+               AND aml.partner_id NOT IN (  -- handed over: the agency collects from here on, Collections writes no more
+                    SELECT handed.partner_id
+                      FROM account_move_line handed
+                      JOIN cobranza_dunning_level handed_level ON handed_level.id = handed.cobranza_level_id
+                      JOIN cobranza_stage handed_stage ON handed_stage.id = handed_level.stage_id
+                     WHERE handed_level.company_id = %(company)s AND handed_stage.stage_type = 'agency'
+                       AND NOT handed.reconciled AND handed.amount_residual > 0 AND handed.partner_id IS NOT NULL
+               )
                AND NOT EXISTS (
                     SELECT 1 FROM cobranza_promise_move_rel rel
                       JOIN cobranza_promise promise ON promise.id = rel.promise_id

@@ -1,4 +1,5 @@
 import ast
+import itertools
 import unittest
 from datetime import timedelta
 
@@ -106,6 +107,42 @@ class TestDemoData(TransactionCase):
         self.assertFalse(communications.filtered(lambda c: c.state == "failed"))
         disputed = self.invoices.filtered("cobranza_is_disputed")
         self.assertFalse(communications.line_ids.filtered(lambda line: line.move_id in disputed))
+
+    def test_demo_history_keeps_the_contact_policy(self):
+        """The history is what the engine would have done: one reminder a customer a day, none within the
+        days between reminders unless urgent, none after the agency hand-over."""
+        company = self.env.company
+        interval = timedelta(days=company.cobranza_contact_interval_days)
+        communications = self.env["cobranza.communication"].search([
+            ("partner_id", "in", [p.id for p in self.partners.values()]), ("channel", "=", "email"),
+            ("state", "!=", "cancelled"),
+        ], order="date, id")
+        for partner, reminders in communications.grouped("partner_id").items():
+            days = reminders.mapped("date")
+            self.assertEqual(len(days), len(set(days)), f"{partner.name}: two e-mails on one day")
+            for before, after in itertools.pairwise(reminders):
+                if not after.level_id.is_urgent:
+                    self.assertGreaterEqual(after.date - before.date, interval, partner.name)
+            handed_over = reminders.filtered(lambda c: c.level_id.stage_id.stage_type == "agency")[:1]
+            if handed_over:
+                self.assertFalse(reminders.filtered(lambda c, h=handed_over: c.date > h.date),
+                                 f"{partner.name}: reminded after the agency hand-over")
+
+    def test_demo_agreements_are_their_collectors(self):
+        collector = self.env.ref("cobranza_mgmt.user_cobranza_collector_demo")
+        agreements = self.env["cobranza.agreement"].search([
+            ("partner_id", "in", [self.partners["imprenta_gutenberg"].id, self.partners["gimnasio_fuerza_total"].id]),
+        ])
+        self.assertEqual(set(agreements.mapped("user_id")), {collector})
+        self.assertEqual(set(agreements.mapped("collector_id")), {collector})
+
+    def test_demo_recovers_overdue_debt(self):
+        """Over the overview's last 30 days and the 30 before, some of what was overdue was collected."""
+        Kpi = self.env["cobranza.kpi"]
+        for days_back in (0, 30):
+            date_to = self.today - timedelta(days=days_back)
+            figures = Kpi._compute(self.env.company, date_to - timedelta(days=29), date_to)[False]
+            self.assertGreater(figures["recovery_rate"] or 0.0, 0.0, date_to)
 
     def test_disputing_customer_has_disputed_overdue_invoice(self):
         partner = self.partners["servicios_medicos_integrales"]

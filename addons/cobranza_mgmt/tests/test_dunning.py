@@ -198,6 +198,23 @@ class TestDunningActions(DunningCommon):
         self.assertEqual(handover.state, "sent")
         self.assertIn(b"Recuperaciones Andinas", handover.attachment_id.raw)
 
+    def test_nothing_more_after_the_agency_hand_over(self):
+        """Once a customer's item reached the agency stage, the agency collects: a newer invoice of the
+        customer gets no first notice from Collections while that item is open."""
+        old = self._invoice(self.customer, 100.0, days_overdue=95)
+        self._run()
+        handed_over = self._comms()
+        self.assertEqual(handed_over.level_id.stage_id.stage_type, "agency")
+        self._invoice(self.customer, 80.0, days_overdue=3)
+        with freeze_time(self.today + timedelta(days=1)):
+            self._run()
+        self.assertEqual(self._comms(), handed_over, "no first notice after the hand-over")
+        self._pay(old)
+        with freeze_time(self.today + timedelta(days=10)):  # past the days between reminders
+            self._run()
+        self.assertEqual((self._comms() - handed_over).level_id, self.level_first,
+                         "with the handed-over debt paid, Collections reminds again")
+
     def test_late_fee_once_per_event(self):
         product = self.env["product.product"].create({"name": "Recargo por mora", "type": "service",
                                                       "taxes_id": [Command.clear()]})
