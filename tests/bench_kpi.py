@@ -32,18 +32,35 @@ import run_tests  # noqa: E402
 from bench_dunning import build, serve_http  # noqa: E402
 from bench_segmentation import bench_database  # noqa: E402
 
+# The same figures by hand: each open item's residual once the customer's unapplied credits paid its
+# oldest debits first (overdue is net, README), summed per customer and bucket.
 FLOOR_SQL = """
-    SELECT aml.partner_id,
-           SUM(CASE WHEN %(today)s - aml.date_maturity <= 0 THEN aml.amount_residual ELSE 0 END),
-           SUM(CASE WHEN %(today)s - aml.date_maturity BETWEEN 1 AND 30 THEN aml.amount_residual ELSE 0 END),
-           SUM(CASE WHEN %(today)s - aml.date_maturity BETWEEN 31 AND 60 THEN aml.amount_residual ELSE 0 END),
-           SUM(CASE WHEN %(today)s - aml.date_maturity BETWEEN 61 AND 90 THEN aml.amount_residual ELSE 0 END),
-           SUM(CASE WHEN %(today)s - aml.date_maturity > 90 THEN aml.amount_residual ELSE 0 END)
-      FROM account_move_line aml
-      JOIN account_account account ON account.id = aml.account_id
-     WHERE account.account_type = 'asset_receivable' AND aml.parent_state = 'posted' AND NOT aml.reconciled
-       AND aml.company_id = %(company)s
-     GROUP BY aml.partner_id
+    SELECT partner_id,
+           SUM(CASE WHEN age <= 0 THEN net ELSE 0 END),
+           SUM(CASE WHEN age BETWEEN 1 AND 30 THEN net ELSE 0 END),
+           SUM(CASE WHEN age BETWEEN 31 AND 60 THEN net ELSE 0 END),
+           SUM(CASE WHEN age BETWEEN 61 AND 90 THEN net ELSE 0 END),
+           SUM(CASE WHEN age > 90 THEN net ELSE 0 END)
+      FROM (
+        SELECT partner_id, CASE WHEN residual < 0 THEN 0 ELSE %(today)s - due END AS age,
+               CASE WHEN residual > 0
+                    THEN residual - LEAST(residual, GREATEST(-COALESCE(SUM(residual) FILTER (WHERE residual < 0)
+                         OVER (PARTITION BY partner_id), 0) - COALESCE(SUM(residual) FILTER (WHERE residual > 0)
+                         OVER (PARTITION BY partner_id ORDER BY due, id
+                               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0), 0))
+                    ELSE residual + LEAST(-residual, GREATEST(COALESCE(SUM(residual) FILTER (WHERE residual > 0)
+                         OVER (PARTITION BY partner_id), 0) + COALESCE(SUM(residual) FILTER (WHERE residual < 0)
+                         OVER (PARTITION BY partner_id ORDER BY date, id
+                               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0), 0))
+               END AS net
+          FROM (SELECT aml.id, aml.partner_id, aml.date, COALESCE(aml.date_maturity, aml.date) AS due,
+                       aml.amount_residual AS residual
+                  FROM account_move_line aml
+                  JOIN account_account account ON account.id = aml.account_id
+                 WHERE account.account_type = 'asset_receivable' AND aml.parent_state = 'posted'
+                   AND NOT aml.reconciled AND aml.company_id = %(company)s) item
+      ) net_item
+     GROUP BY partner_id
 """
 
 
