@@ -426,11 +426,7 @@ class CobranzaDunning(models.AbstractModel):
             vals_list += [{**common, "channel": channel, "not_before": not_before} for channel, not_before in channels]
         # One chatter note per customer, written before the communications so they can point to it;
         # a customer whose side action fails below gets its note rewritten.
-        labels = {level: level._actions_label() for level in {
-            level for _partner, reached, _first, _count in events for level, _ids in reached}}
-        logs = {partner_id: [self._event_text(level, ids, residual, labels[level]) for level, ids in reached]
-                for partner_id, reached, _first, _count in events}
-        notes = self._log_notes(logs)
+        notes = self._log_notes(self._event_logs(company, events, residual))
         for vals in vals_list:
             vals["message_id"] = notes.get(vals["partner_id"])
         communications = self.env["cobranza.communication"]._bulk_create(vals_list)
@@ -530,6 +526,17 @@ class CobranzaDunning(models.AbstractModel):
             ]
         for partner_id, partner_texts in texts.items():
             self.env["mail.message"].sudo().browse(notes[partner_id]).body = Markup("<br/>").join(partner_texts)
+
+    @api.model
+    def _event_logs(self, company, events, residual):
+        """{partner id: [chatter lines]} of a batch's events. The notes are the company's people's: in the
+        company's language, whoever runs the dunning."""
+        own = self.with_context(lang=company.partner_id.lang or self.env.lang)
+        labels = {level: level.with_env(own.env)._actions_label() for level in {
+            level for _partner, reached, _first, _count in events for level, _ids in reached}}
+        return {partner_id: [own._event_text(level.with_env(own.env), ids, residual, labels[level])
+                             for level, ids in reached]
+                for partner_id, reached, _first, _count in events}
 
     @api.model
     def _event_text(self, level, line_ids, residual, label):

@@ -143,6 +143,18 @@ class TestCustomerLanguage(DunningCommon):
         self.assertIn("días vencida", self.profile.hold_reason)
 
 
+    def test_the_runs_chatter_note_is_in_the_companys_language(self):
+        """Whoever runs the dunning (OdooBot's cron, an English-speaking manager), its note on the customer
+        is written in the company's language."""
+        self.company.partner_id.lang = "es_ES"
+        self._invoice(self.customer, 100.0, days_overdue=3)
+        self.env["cobranza.dunning"].with_user(self.manager).with_context(lang="en_US").with_company(
+            self.company)._cron_run(companies=self.company)
+        note = self.customer.message_ids.filtered(lambda message: "Nivel de reclamación" in (message.body or ""))
+        self.assertTrue(note, self.customer.message_ids.mapped("body"))
+        self.assertNotIn("Dunning level", note.body)
+        self.assertIn(self.level_first.with_context(lang="es_ES").name, note.body)
+
     def test_hold_reason_reads_in_the_readers_language(self):
         """The cause is kept as values: an English reader and a Spanish one each read the same hold in
         their language, the level's name included (the company's levels speak Spanish too)."""
