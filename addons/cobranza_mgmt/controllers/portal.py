@@ -36,7 +36,8 @@ class CobranzaPortal(PaymentPortal):
         values = super()._prepare_home_portal_values(counters)
         if "cobranza_open_count" in counters:
             partner = request.env.user.partner_id.commercial_partner_id
-            values["cobranza_open_count"] = request.env["cobranza.aging.report"].sudo().search_count([
+            values["cobranza_open_count"] = request.env["cobranza.aging.report"].sudo()._of_customers(
+                partner).search_count([
                 ("partner_id", "=", partner.id), ("company_id", "in", request.env.user.company_ids.ids),
                 ("amount_residual", ">", 0),
             ]) if not request.env.user._is_public() else 0

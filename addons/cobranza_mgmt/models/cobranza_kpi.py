@@ -37,6 +37,8 @@ class CobranzaKpi(models.AbstractModel):
         # An item paid in full before the period has nothing for it: read only what was open at the
         # opening day (a later partial) or is still open, or was made during the period.
         was_open = SQL("opening.line_id IS NOT NULL") if opening_join else SQL("FALSE")
+        sale_journals = self.env["account.journal"].sudo().search(
+            [("company_id", "=", company.id), ("type", "=", "sale")]).ids or [0]
         self.env.cr.execute(SQL(
             """
             SELECT item.partner_id, profile.collector_id, profile.segment, item.opening, item.sales, item.closing,
@@ -52,9 +54,15 @@ class CobranzaKpi(models.AbstractModel):
                        %(bucket_sums)s
                   FROM (
                     -- the aging at the end of the period is net: unapplied credits pay the oldest first
-                    SELECT line.*, %(net_residual)s AS closing_net
-                      FROM (
-                    -- amounts as float8: summing numeric is what the pass spent most on; rounded back below
+                    %(lines_with_net)s
+                  ) line
+                 GROUP BY line.partner_id
+              ) item
+              LEFT JOIN cobranza_credit_profile profile
+                     ON profile.partner_id = item.partner_id AND profile.company_id = %(company)s
+            """,
+            lines_with_net=receivable.with_net(SQL(
+                """
                     SELECT aml.id, aml.company_id, aml.partner_id, aml.date, %(due)s AS due,
                            aml.balance::float8 AS balance,
                            aml.journal_id = ANY(%(sale_journals)s) AS sale,
@@ -73,23 +81,17 @@ class CobranzaKpi(models.AbstractModel):
                        AND aml.date <= %(date_to)s
                        AND (NOT aml.reconciled OR aml.date >= %(date_from)s OR %(was_open)s)
                        %(partner_filter)s
-                      ) line
-                  ) line
-                 GROUP BY line.partner_id
-              ) item
-              LEFT JOIN cobranza_credit_profile profile
-                     ON profile.partner_id = item.partner_id AND profile.company_id = %(company)s
-            """,
-            company=company.id, date_from=date_from, date_to=date_to, opening_day=opening_day,
-            opening_residual=opening_residual, opening_join=opening_join,
-            closing_residual=closing_residual, closing_join=closing_join, was_open=was_open,
-            receivable=receivable.RECEIVABLE_FROM, is_receivable=receivable.IS_RECEIVABLE, due=receivable.DUE_DATE,
-            bucket_sums=receivable.bucket_sums(SQL("line.closing_net"), SQL("line.age")),
-            net_residual=receivable.NET_RESIDUAL,
+                """,
+                company=company.id, date_from=date_from, date_to=date_to, opening_day=opening_day,
+                opening_residual=opening_residual, opening_join=opening_join,
+                closing_residual=closing_residual, closing_join=closing_join, was_open=was_open,
+                receivable=receivable.RECEIVABLE_FROM, is_receivable=receivable.IS_RECEIVABLE,
+                due=receivable.DUE_DATE, partner_filter=partner_filter,
+                sale_journals=sale_journals,
+            )),
+            company=company.id, date_from=date_from, opening_day=opening_day,
+            bucket_sums=receivable.bucket_sums(SQL("line.net"), SQL("line.age")),
             bucket_names=SQL(", ").join(SQL("item.%s", SQL.identifier(name)) for name in BUCKETS),
-            partner_filter=partner_filter,
-            sale_journals=self.env["account.journal"].sudo().search(
-                [("company_id", "=", company.id), ("type", "=", "sale")]).ids or [0],
         ))
         names = ("partner_id", "collector_id", "segment", "opening", "sales", "closing",
                  "overdue_opening", "overdue_opening_left", "discounts_granted", *BUCKETS)
@@ -103,6 +105,7 @@ class CobranzaKpi(models.AbstractModel):
             row["closing_current"] = row["not_due"]
             rows.append(row)
         return rows
+
     @api.model
     def _discounts_taken(self, company, date_from, date_to):
         """{customer: early-payment discounts it deducted when paying in the period}: the write-offs Odoo

@@ -193,7 +193,7 @@ class ResPartner(models.Model):
         self.ensure_one()
         company = self.env.company
         partner = self.commercial_partner_id
-        items = self.env["cobranza.aging.report"].sudo().search(
+        items = self.env["cobranza.aging.report"].sudo()._of_customers(partner).search(
             [("partner_id", "=", partner.id), ("company_id", "=", company.id)], order="date_maturity, id",
         )
         labels = dict(self.env["cobranza.aging.report"]._fields["bucket"]._description_selection(self.env))

@@ -97,36 +97,40 @@ class CobranzaAgingReport(models.Model):
         residual, residual_currency, later, was_open = receivable.residual_as_of(day, today)
         # what is left of an unapplied credit is the customer's, not overdue: it shows as not due
         days = SQL("(CASE WHEN %s < 0 THEN 0 ELSE %s::date - %s END)", residual, day, receivable.DUE_DATE)
-        return SQL(
+        # One customer's statement or portal page needs its items only: the net allocation is computed
+        # for those customers, not the company's (the domain still filters; this only narrows the work).
+        customers = self.env.context.get("cobranza_aging_partner_ids")
+        only = SQL("AND aml.partner_id = ANY(%s)", [int(pid) for pid in customers]) if customers else SQL()
+        items = SQL(
             """
-            SELECT item.*, %(columns)s
-              FROM (
-              SELECT item.*, %(net_residual)s AS net_residual
-                FROM (
-                SELECT aml.id, aml.id AS line_id, aml.company_id, aml.company_currency_id, aml.currency_id,
-                       aml.partner_id, profile.collector_id, profile.segment, level.stage_id,
-                       aml.cobranza_level_id AS level_id, aml.move_id, aml.move_name, aml.date,
-                       %(due)s AS date_maturity, %(due)s AS due, %(day)s::date AS as_of,
-                       GREATEST(%(days)s, 0) AS days_overdue,
-                       %(bucket)s AS bucket,
-                       %(residual)s AS amount_residual, %(residual)s AS residual,
-                       %(residual_currency)s AS amount_residual_currency
-                  FROM %(receivable)s
-                  LEFT JOIN cobranza_credit_profile profile
-                         ON profile.partner_id = aml.partner_id AND profile.company_id = aml.company_id
-                  LEFT JOIN cobranza_dunning_level level ON level.id = aml.cobranza_level_id
-                  %(later)s
-                 WHERE %(is_receivable)s AND %(was_open)s
-                ) item
-                WHERE item.amount_residual != 0
-              ) item
-            """,
-            columns=receivable.bucket_columns(SQL("item.net_residual"), SQL("item.bucket")),
-            net_residual=SQL("%s", receivable.NET_RESIDUAL),
+            SELECT aml.id, aml.id AS line_id, aml.company_id, aml.company_currency_id, aml.currency_id,
+                   aml.partner_id, profile.collector_id, profile.segment, level.stage_id,
+                   aml.cobranza_level_id AS level_id, aml.move_id, aml.move_name, aml.date,
+                   %(due)s AS date_maturity, %(due)s AS due, %(day)s::date AS as_of,
+                   GREATEST(%(days)s, 0) AS days_overdue,
+                   %(bucket)s AS bucket,
+                   %(residual)s AS amount_residual, %(residual)s AS residual,
+                   %(residual_currency)s AS amount_residual_currency
+              FROM %(receivable)s
+              LEFT JOIN cobranza_credit_profile profile
+                     ON profile.partner_id = aml.partner_id AND profile.company_id = aml.company_id
+              LEFT JOIN cobranza_dunning_level level ON level.id = aml.cobranza_level_id
+              %(later)s
+             WHERE %(is_receivable)s AND %(was_open)s AND %(residual)s != 0 %(only)s
+            """, only=only,
             due=receivable.DUE_DATE, day=day, days=days, bucket=receivable.bucket_case(days),
             residual=residual, residual_currency=residual_currency, receivable=receivable.RECEIVABLE_FROM,
             later=later, is_receivable=receivable.IS_RECEIVABLE, was_open=was_open,
         )
+        return SQL(
+            "SELECT item.*, item.net AS net_residual, %s FROM (%s) item",
+            receivable.bucket_columns(SQL("item.net"), SQL("item.bucket")), receivable.with_net(items),
+        )
+
+    @api.model
+    def _of_customers(self, partners):
+        """This report computed for ``partners`` only (their statement, their portal page)."""
+        return self.with_context(cobranza_aging_partner_ids=tuple(partners.commercial_partner_id.ids))
 
     @api.model
     def _open_as_of(self, as_of):
