@@ -40,3 +40,14 @@ def test_days_overdue_rejects_non_dates():
 
 def test_bucket_keys_in_order():
     assert aging.BUCKET_KEYS == ("not_due", "1_30", "31_60", "61_90", "over_90")
+
+
+def test_net_buckets_pay_the_oldest_first():
+    columns = ("not_due", "days_1_30", "days_31_60", "days_61_90", "days_over_90")
+    amounts = {"not_due": 100.0, "days_1_30": 400.0, "days_31_60": 0.0, "days_61_90": 0.0, "days_over_90": 600.0}
+    assert aging.net_buckets(dict(amounts), 700.0, columns) == {
+        "not_due": 100.0, "days_1_30": 300.0, "days_31_60": 0.0, "days_61_90": 0.0, "days_over_90": 0.0}
+    # more paid than owed: every debit paid, the rest the customer's, not due
+    assert aging.net_buckets(dict(amounts), 1250.0, columns) == {
+        "not_due": -150.0, "days_1_30": 0.0, "days_31_60": 0.0, "days_61_90": 0.0, "days_over_90": 0.0}
+    assert aging.net_buckets(dict(amounts), 0.0, columns) == amounts

@@ -40,3 +40,17 @@ def bucket_for_days(days):
 def bucket_for_date(due_date, as_of):
     """Key of the aging bucket of an item due on ``due_date``, seen on ``as_of``."""
     return bucket_for_days(days_overdue(due_date, as_of))
+
+
+def net_buckets(amounts, credit, columns):
+    """Take ``credit`` (the customer's unapplied payments and credit notes, a positive amount) off the
+    debits of ``amounts`` ({bucket column: amount}), the oldest bucket first; what is left of it stays
+    with the customer as not due (a negative amount). ``columns``: the bucket columns, not due first.
+    The same rule as ``cobranza_receivable.NET_RESIDUAL`` item by item: a bucket's items are all older
+    than the next younger bucket's, so the allocation by bucket is the allocation by due date."""
+    for column in reversed(columns):
+        taken = min(max(amounts[column], 0.0), credit)
+        amounts[column] -= taken
+        credit -= taken
+    amounts[columns[0]] -= credit
+    return amounts

@@ -42,7 +42,8 @@ class CobranzaKpi(models.AbstractModel):
         self.env.cr.execute(SQL(
             """
             SELECT item.partner_id, profile.collector_id, profile.segment, item.opening, item.sales, item.closing,
-                   item.overdue_opening, item.overdue_opening_left, item.discounts_granted, %(bucket_names)s
+                   item.overdue_opening, item.overdue_opening_left, item.discounts_granted, %(bucket_names)s,
+                   item.credits
               FROM (
                 SELECT line.partner_id,
                        SUM(line.opening_residual) FILTER (WHERE line.date <= %(opening_day)s) AS opening,
@@ -51,28 +52,25 @@ class CobranzaKpi(models.AbstractModel):
                        SUM(line.opening_residual) FILTER (WHERE line.overdue_at_opening) AS overdue_opening,
                        SUM(line.closing_residual) FILTER (WHERE line.overdue_at_opening) AS overdue_opening_left,
                        SUM(line.early) FILTER (WHERE line.date >= %(date_from)s AND line.sale) AS discounts_granted,
-                       %(bucket_sums)s
-                  FROM (
-                    -- the aging at the end of the period is net: unapplied credits pay the oldest first
-                    %(lines_with_net)s
-                  ) line
+                       -- the aging is net (README): debits by bucket here, the credits that pay the
+                       -- oldest first are taken off them below (a bucket's items are all older than the next's)
+                       %(bucket_sums)s,
+                       SUM(line.closing_residual) FILTER (WHERE line.closing_residual < 0) AS credits
+                  FROM (%(lines)s) line
                  GROUP BY line.partner_id
               ) item
               LEFT JOIN cobranza_credit_profile profile
                      ON profile.partner_id = item.partner_id AND profile.company_id = %(company)s
             """,
-            lines_with_net=receivable.with_net(SQL(
+            lines=SQL(
                 """
-                    SELECT aml.id, aml.company_id, aml.partner_id, aml.date, %(due)s AS due,
-                           aml.balance::float8 AS balance,
+                    SELECT aml.partner_id, aml.date, aml.balance::float8 AS balance,
                            aml.journal_id = ANY(%(sale_journals)s) AS sale,
                            CASE WHEN aml.discount_date IS NOT NULL
                                 THEN (aml.balance - aml.discount_balance)::float8 ELSE 0 END AS early,
                            %(opening_residual)s::float8 AS opening_residual,
                            %(closing_residual)s::float8 AS closing_residual,
-                           %(closing_residual)s::float8 AS residual,
-                           -- what is left of an unapplied credit is the customer's, not overdue: it ages as current
-                           CASE WHEN %(closing_residual)s < 0 THEN 0 ELSE %(date_to)s - %(due)s END AS age,
+                           %(date_to)s - %(due)s AS age,
                            aml.date <= %(opening_day)s AND %(due)s < %(opening_day)s AS overdue_at_opening
                       FROM %(receivable)s
                       %(opening_join)s
@@ -88,13 +86,13 @@ class CobranzaKpi(models.AbstractModel):
                 receivable=receivable.RECEIVABLE_FROM, is_receivable=receivable.IS_RECEIVABLE,
                 due=receivable.DUE_DATE, partner_filter=partner_filter,
                 sale_journals=sale_journals,
-            )),
+            ),
             company=company.id, date_from=date_from, opening_day=opening_day,
-            bucket_sums=receivable.bucket_sums(SQL("line.net"), SQL("line.age")),
+            bucket_sums=receivable.bucket_sums(SQL("GREATEST(line.closing_residual, 0)"), SQL("line.age")),
             bucket_names=SQL(", ").join(SQL("item.%s", SQL.identifier(name)) for name in BUCKETS),
         ))
         names = ("partner_id", "collector_id", "segment", "opening", "sales", "closing",
-                 "overdue_opening", "overdue_opening_left", "discounts_granted", *BUCKETS)
+                 "overdue_opening", "overdue_opening_left", "discounts_granted", *BUCKETS, "credits")
         rows = []
         for values in self.env.cr.fetchall():
             row = dict(zip(names, values, strict=True))
@@ -102,6 +100,9 @@ class CobranzaKpi(models.AbstractModel):
                 # summed as float8 (numeric sums cost the pass a third more): back to the currency's
                 # precision, so a customer whose items cancel out has 0, not 1e-17
                 row[name] = round(row[name] or 0.0, digits)
+            aging.net_buckets(row, -row.pop("credits"), BUCKETS)
+            for name in BUCKETS:
+                row[name] = round(row[name], digits)
             row["closing_current"] = row["not_due"]
             rows.append(row)
         return rows
