@@ -112,11 +112,18 @@ class CobranzaPortal(PaymentPortal):
         The customer comes from the link's token (given, or kept in the session since the link was
         opened), or from the signed-in user; never from an id in the URL. The records are then read as
         superuser, for that customer only."""
+        from_session = not token
         token = token or request.session.get(SESSION_TOKEN)
         if token:
             link = request.env["cobranza.portal.token"]._resolve(token)
-            if not link:
+            if not link and from_session:
+                # the link the session was opened with expired or was revoked: forget it; a signed-in
+                # customer still has their own page
+                request.session.pop(SESSION_TOKEN, None)
+                token = None
+            elif not link:
                 return None
+        if token:
             link.last_used_at = fields.Datetime.now()
             if request.env.user._is_public() and link.partner_id.lang:
                 # the page speaks the language of the reminder that linked to it

@@ -95,6 +95,23 @@ class TestCollectionsPortal(DunningCommon, HttpCase):
         self.assertIn(f"<title>Account Statement · {self.customer.name}</title>", page.text)
         self.assertIn("o_cobranza_customer", page.text)
 
+    def test_a_revoked_link_in_the_session_opens_nothing_more(self):
+        link = self.Link._issue(self.customer, self.company)
+        self._page(f"/my/collections?token={link.token}")
+        link.with_user(self.collector).action_revoke()
+        response, text = self._page()
+        self.assertIn(response.status_code, (302, 303), "back to sign in: the session's link is gone")
+        self.assertNotIn(self.overdue.name, text)
+
+    def test_a_signed_in_customer_whose_session_link_expired_still_sees_their_page(self):
+        self.authenticate("rio_bravo_cobranza", "rio_bravo_cobranza")
+        link = self.Link._issue(self.customer, self.company)
+        self._page(f"/my/collections?token={link.token}")
+        link.with_user(self.collector).action_revoke()
+        response, text = self._page()
+        self.assertEqual(response.status_code, 200)
+        self._assert_customer_page(text)
+
     def test_a_promised_invoice_is_marked_and_not_promised_again(self):
         self.env["cobranza.promise"].sudo().create({
             "partner_id": self.customer.id, "company_id": self.company.id, "move_ids": [Command.set(self.overdue.ids)],
